@@ -1,0 +1,140 @@
+//! Opening hours in OpenStreetMap `opening_hours` syntax, parsed by the `opening-hours` crate.
+
+use crate::error::ValidationError;
+use chrono::NaiveDateTime;
+
+/// Opening hours, e.g. `Mo-Fr 08:00-12:00,13:30-17:00; PH off` or `24/7`. Kept as the text the
+/// source gave (trimmed), known to parse.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "Mo-Fr 08:00-17:00; Sa 08:00-12:00"))]
+pub struct OpeningHours(String);
+
+/// Longest accepted expression: real-world values are far shorter.
+const MAX_CHARS: usize = 255;
+
+impl OpeningHours {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(ValidationError::Required {
+                field: crate::Field::OpeningHours,
+            });
+        }
+        if trimmed.chars().count() > MAX_CHARS {
+            return Err(ValidationError::TooLong {
+                field: crate::Field::OpeningHours,
+                max: MAX_CHARS,
+            });
+        }
+        trimmed
+            .parse::<opening_hours::OpeningHours>()
+            .map_err(|err| {
+                ValidationError::OpeningHours {
+                    value: trimmed.to_owned(),
+                    // The parser's own report is long and multi-line; its first line says enough.
+                    detail: err
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                }
+            })?;
+        Ok(OpeningHours(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The evaluator for these hours (parsing again is cheap next to a page render).
+    fn evaluator(&self) -> Option<opening_hours::OpeningHours> {
+        self.0.parse::<opening_hours::OpeningHours>().ok()
+    }
+
+    /// Whether the facility is open at a local time. `None` where the hours leave it unknown.
+    pub fn is_open_at(&self, local: NaiveDateTime) -> Option<bool> {
+        let oh = self.evaluator()?;
+        if oh.is_unknown(local) {
+            None
+        } else {
+            Some(oh.is_open(local))
+        }
+    }
+
+    /// When the open/closed state next changes after `local`, if it ever does.
+    pub fn next_change(&self, local: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.evaluator()?.next_change(local)
+    }
+}
+
+impl TryFrom<String> for OpeningHours {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        OpeningHours::parse(&raw)
+    }
+}
+
+impl From<OpeningHours> for String {
+    fn from(value: OpeningHours) -> String {
+        value.0
+    }
+}
+
+impl std::fmt::Display for OpeningHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|date| date.and_hms_opt(h, min, 0))
+            .expect("valid test date")
+    }
+
+    #[test]
+    fn parses_common_forms() {
+        for ok in [
+            "24/7",
+            "Mo-Fr 08:00-12:00,13:30-17:00; PH off",
+            "Mo-Su 08:00-20:00",
+            "Mo-Sa 07:30-11:30",
+        ] {
+            assert!(OpeningHours::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn refuses_garbage_with_a_message_in_both_languages() {
+        let err = OpeningHours::parse("every day 8 to 5").unwrap_err();
+        assert_eq!(err.code(), "invalid_opening_hours");
+        assert!(err.message(crate::Lang::Zh).contains("开放时间"));
+        assert!(err.message(crate::Lang::En).contains("opening hours"));
+    }
+
+    #[test]
+    fn lunch_break_is_closed() {
+        // 2026-11-25 is a Wednesday.
+        let oh = OpeningHours::parse("Mo-Fr 08:00-12:00,13:30-17:00").unwrap();
+        assert_eq!(oh.is_open_at(at(2026, 11, 25, 9, 0)), Some(true));
+        assert_eq!(oh.is_open_at(at(2026, 11, 25, 12, 30)), Some(false));
+        assert_eq!(
+            oh.next_change(at(2026, 11, 25, 12, 30)),
+            Some(at(2026, 11, 25, 13, 30))
+        );
+        assert_eq!(oh.is_open_at(at(2026, 11, 28, 9, 0)), Some(false));
+    }
+
+    #[test]
+    fn always_open() {
+        let oh = OpeningHours::parse("24/7").unwrap();
+        assert_eq!(oh.is_open_at(at(2026, 1, 1, 3, 0)), Some(true));
+    }
+}

@@ -1,0 +1,25 @@
+//! caremap's domain model, shared by the PWA (wasm32) and the server (native).
+//!
+//! Every value that crosses a trust boundary — an API body, an import file, a form — is parsed
+//! into the types of this crate once; a value of these types is valid by construction
+//! ("parse, don't validate"). Validation errors carry a stable code and a message in both
+//! interface languages, so the phone refuses what the server would refuse, with the same words.
+
+pub mod error;
+pub mod facility;
+pub mod geo;
+pub mod hours;
+pub mod lang;
+pub mod registry;
+pub mod text;
+
+pub use error::{Field, ValidationError};
+pub use facility::{
+    AdminArea, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Names, Operational, Phone,
+    Service,
+};
+pub use geo::LatLon;
+pub use hours::OpeningHours;
+pub use lang::Lang;
+pub use registry::{Cursor, FacilityRecord, PageLimit, RegistryPage};
+pub use text::{Address, AreaName, Name, Note};
