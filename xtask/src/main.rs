@@ -1,1 +1,105 @@
-fn main() {}
+//! caremap's developer commands, so a fresh machine needs only `cargo`:
+//!
+//! - `cargo xtask setup`  installs what is missing (wasm target, Trunk, wasm-bindgen CLI at the
+//!   lockfile's version, npm packages, Chromium for the browser tests); idempotent.
+//! - `cargo xtask build`  builds the PWA into `dist/` with Trunk (release, offline).
+//! - `cargo xtask run`    builds, then serves the PWA and the API on http://127.0.0.1:8080 with an
+//!   embedded SQLite database seeded with the demo registry. Extra arguments go to `serve`.
+//! - `cargo xtask test`   every check and test: fmt, clippy, unit, server integration on SQLite and
+//!   PostgreSQL, end-to-end Playwright tests in headless Chromium.
+//! - `cargo xtask bench`  measures the budgets of DESIGN.md and prints the figures.
+//!
+//! It uses only the standard library so that it compiles in seconds on a fresh machine.
+
+mod bench;
+mod setup;
+mod shell;
+
+use shell::{Cmd, Result};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The repository root (xtask lives one folder below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let outcome = match task {
+        "setup" => setup::all(setup::Needs::Everything),
+        "build" => build_pwa(),
+        "run" => run(rest),
+        "test" => test(),
+        "bench" => bench::all(),
+        _ => {
+            eprintln!("usage: cargo xtask <setup | build | run [serve args…] | test | bench>");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("\nxtask {task} failed: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the PWA into `dist/` (release profile, no downloads).
+pub fn build_pwa() -> Result<()> {
+    setup::all(setup::Needs::Build)?;
+    setup::trunk()
+        .args(["build", "--release", "--offline"])
+        .run()
+}
+
+fn run(serve_args: &[String]) -> Result<()> {
+    build_pwa()?;
+    shell::step("starting caremap on http://127.0.0.1:8080 (Ctrl-C stops it)");
+    Cmd::new("cargo")
+        .args(["run", "--release", "--package", "caremap-server", "--", "serve"])
+        .args(["--demo-if-empty", "--dist", "dist", "--addr", "127.0.0.1:8080"])
+        .args(serve_args)
+        .run()
+}
+
+fn test() -> Result<()> {
+    setup::all(setup::Needs::Everything)?;
+    setup::require_postgres()?;
+
+    shell::step("formatting");
+    Cmd::new("cargo").args(["fmt", "--all", "--check"]).run()?;
+
+    shell::step("lints (native crates, then the PWA for wasm32)");
+    Cmd::new("cargo")
+        .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        .run()?;
+    Cmd::new("cargo")
+        .args(["clippy", "--package", "caremap", "--target", "wasm32-unknown-unknown"])
+        .args(["--all-targets", "--", "-D", "warnings"])
+        .run()?;
+
+    shell::step("unit and server integration tests (SQLite and PostgreSQL)");
+    Cmd::new("cargo").args(["test", "--workspace"]).run()?;
+
+    shell::step("building the PWA and the server for the end-to-end tests");
+    build_pwa()?;
+    Cmd::new("cargo")
+        .args(["build", "--package", "caremap-server"])
+        .run()?;
+
+    shell::step("end-to-end tests: Playwright in headless Chromium against the real server");
+    let server_bin = root().join("target/debug/caremap-server");
+    Cmd::new("npx")
+        .args(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"])
+        .env("CAREMAP_SERVER_BIN", server_bin)
+        .run()
+}
