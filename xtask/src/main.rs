@@ -65,8 +65,21 @@ fn run(serve_args: &[String]) -> Result<()> {
     build_pwa()?;
     shell::step("starting caremap on http://127.0.0.1:8080 (Ctrl-C stops it)");
     Cmd::new("cargo")
-        .args(["run", "--release", "--package", "caremap-server", "--", "serve"])
-        .args(["--demo-if-empty", "--dist", "dist", "--addr", "127.0.0.1:8080"])
+        .args([
+            "run",
+            "--release",
+            "--package",
+            "caremap-server",
+            "--",
+            "serve",
+        ])
+        .args([
+            "--demo-if-empty",
+            "--dist",
+            "dist",
+            "--addr",
+            "127.0.0.1:8080",
+        ])
         .args(serve_args)
         .run()
 }
@@ -80,10 +93,23 @@ fn test() -> Result<()> {
 
     shell::step("lints (native crates, then the PWA for wasm32)");
     Cmd::new("cargo")
-        .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        .args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
         .run()?;
     Cmd::new("cargo")
-        .args(["clippy", "--package", "caremap", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "clippy",
+            "--package",
+            "caremap",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .args(["--all-targets", "--", "-D", "warnings"])
         .run()?;
 
@@ -99,7 +125,12 @@ fn test() -> Result<()> {
     shell::step("end-to-end tests: Playwright in headless Chromium against the real server");
     let server_bin = root().join("target/debug/caremap-server");
     Cmd::new("npx")
-        .args(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"])
+        .args([
+            "playwright",
+            "test",
+            "--config",
+            "tests/e2e/playwright.config.ts",
+        ])
         .env("CAREMAP_SERVER_BIN", server_bin)
         .run()
 }

@@ -44,7 +44,9 @@ fn wasm_target() -> Result<()> {
         return Ok(());
     }
     shell::step("adding the wasm32 target");
-    Cmd::new("rustup").args(["target", "add", WASM_TARGET]).run()
+    Cmd::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .run()
 }
 
 fn trunk_installed() -> Result<()> {
@@ -66,7 +68,9 @@ fn wasm_bindgen_cli() -> Result<()> {
     if found.split_whitespace().nth(1) == Some(wanted.as_str()) {
         return Ok(());
     }
-    shell::step(&format!("installing wasm-bindgen CLI {wanted} (a few minutes, once)"));
+    shell::step(&format!(
+        "installing wasm-bindgen CLI {wanted} (a few minutes, once)"
+    ));
     // Without --locked: its own lockfile names a crate version the registry index lacks.
     Cmd::new("cargo")
         .args(["install", "wasm-bindgen-cli", "--version", &wanted])
@@ -118,7 +122,13 @@ fn chromium() -> Result<()> {
     shell::step("installing Chromium from Debian's packages for the browser tests");
     Cmd::new("apt-get").arg("update").run()?;
     Cmd::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
 }
