@@ -114,7 +114,7 @@ fn test() -> Result<()> {
         .run()?;
 
     shell::step("unit and server integration tests (SQLite and PostgreSQL)");
-    Cmd::new("cargo").args(["test", "--workspace"]).run()?;
+    Cmd::new("cargo").arg("test").run()?;
 
     shell::step("building the PWA and the server for the end-to-end tests");
     build_pwa()?;
