@@ -1,1 +1,46 @@
-//! The caremap PWA.
+//! The caremap PWA: the [`App`] component, its routes and the modules that make it up.
+//!
+//! `main.rs` only mounts [`App`]; everything else lives in this library so tests can mount it.
+
+pub mod api;
+pub mod components;
+pub mod i18n;
+pub mod map;
+pub mod pages;
+pub mod registry;
+pub mod routes;
+
+use crate::components::Header;
+use crate::i18n::{td_string, use_i18n, I18nContextProvider, LangMemory};
+use crate::pages::{FacilityPage, MapPage, NotFound};
+use crate::registry::Registry;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Title};
+use leptos_router::components::{Route, Router, Routes};
+
+/// The whole app: language context, registry, header and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    Registry::provide();
+    view! {
+        <I18nContextProvider>
+            <LangMemory />
+            <DocumentTitle />
+            <Router>
+                <Header />
+                <Routes fallback=NotFound>
+                    <Route path=routes::map_path() view=MapPage />
+                    <Route path=routes::facility_path() view=FacilityPage />
+                </Routes>
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Keeps `<title>` in the current language.
+#[component]
+fn DocumentTitle() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <Title text=move || td_string!(i18n.get_locale(), app_name) /> }
+}

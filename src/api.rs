@@ -1,0 +1,205 @@
+//! The typed HTTP client of the sync server's API (`/api/v1/...`), over gloo-net.
+//!
+//! It only speaks HTTP: what the app keeps of the answers lives in [`crate::registry`], so an
+//! IndexedDB store can later sit between the two without the UI noticing.
+
+use caremap_model::{Cursor, FacilityRecord, Lang, RegistryPage};
+use gloo_net::http::{Request, Response};
+use serde::Deserialize;
+
+/// How many records to ask for per registry page.
+const REGISTRY_PAGE_LIMIT: u32 = 1000;
+
+/// A registry feed that never says `has_more: false` after this many pages is broken; stop
+/// instead of looping forever.
+const MAX_REGISTRY_PAGES: usize = 10_000;
+
+/// The client configuration the server publishes at `GET /api/v1/config`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ClientConfig {
+    /// Map tile URL template, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
+    pub tile_url: String,
+    /// Attribution the tile provider requires, shown on the map.
+    pub tile_attribution: String,
+    /// The registry holds demonstration data, not real facilities.
+    #[serde(default)]
+    pub demo: bool,
+}
+
+/// Why an API call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// No answer: offline, DNS, connection refused, CORS, aborted.
+    #[error("network error: {0}")]
+    Network(String),
+    /// The server answered with an error status (and, usually, our error body).
+    #[error("server error {status}: {code}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The server answered 2xx with a body we could not read.
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+    /// The registry feed kept saying `has_more` past any plausible size.
+    #[error("the registry feed does not end")]
+    EndlessFeed,
+}
+
+impl ApiError {
+    /// Whether trying again later may help (offline, timeouts, 5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Network(_) => true,
+            ApiError::Server { status, .. } => *status >= 500 || *status == 429,
+            ApiError::Decode(_) | ApiError::EndlessFeed => false,
+        }
+    }
+
+    /// One line for a user, in their language.
+    pub fn user_message(&self, lang: Lang) -> String {
+        match self {
+            ApiError::Network(_) => lang
+                .pick(
+                    "无法连接服务器，请检查网络后重试。",
+                    "Cannot reach the server. Check your connection and try again.",
+                )
+                .to_owned(),
+            ApiError::Server {
+                status, message, ..
+            } => match lang {
+                Lang::Zh => format!("服务器出错（{status}）：{message}"),
+                Lang::En => format!("The server reported an error ({status}): {message}"),
+            },
+            ApiError::Decode(_) | ApiError::EndlessFeed => lang
+                .pick(
+                    "服务器返回的数据无法读取。",
+                    "The server sent data this app cannot read.",
+                )
+                .to_owned(),
+        }
+    }
+}
+
+/// The error body every API error carries: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+/// Reads an error answer; a body that is not ours still gives the status.
+fn server_error(status: u16, body: &str) -> ApiError {
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(ErrorBody { error }) => ApiError::Server {
+            status,
+            code: error.code,
+            message: error.message,
+        },
+        Err(_) => ApiError::Server {
+            status,
+            code: "http_error".to_owned(),
+            message: format!("HTTP {status}"),
+        },
+    }
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    let response: Response = Request::get(url)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|err| ApiError::Network(err.to_string()))?;
+    if !response.ok() {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        return Err(server_error(status, &body));
+    }
+    let body = response
+        .text()
+        .await
+        .map_err(|err| ApiError::Network(err.to_string()))?;
+    serde_json::from_str(&body).map_err(|err| ApiError::Decode(err.to_string()))
+}
+
+/// `GET /api/v1/config`.
+pub async fn fetch_config() -> Result<ClientConfig, ApiError> {
+    get_json("/api/v1/config").await
+}
+
+/// The URL of one registry page.
+fn registry_url(since: Cursor, limit: u32) -> String {
+    format!("/api/v1/registry?since={since}&limit={limit}")
+}
+
+/// `GET /api/v1/registry?since=…&limit=…`: one page of changes after `since`.
+pub async fn fetch_registry_page(since: Cursor) -> Result<RegistryPage, ApiError> {
+    get_json(&registry_url(since, REGISTRY_PAGE_LIMIT)).await
+}
+
+/// Every change after `since`, page after page until the feed says there is no more. Returns
+/// the records in feed order and the cursor to resume from next time.
+pub async fn fetch_registry_since(
+    since: Cursor,
+) -> Result<(Vec<FacilityRecord>, Cursor), ApiError> {
+    let mut cursor = since;
+    let mut records = Vec::new();
+    for _ in 0..MAX_REGISTRY_PAGES {
+        let page = fetch_registry_page(cursor).await?;
+        records.extend(page.items);
+        cursor = page.cursor;
+        if !page.has_more {
+            return Ok((records, cursor));
+        }
+    }
+    Err(ApiError::EndlessFeed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_are_read_and_others_keep_the_status() {
+        let err = server_error(
+            400,
+            r#"{"error": {"code": "invalid_cursor", "message": "bad cursor"}}"#,
+        );
+        assert_eq!(
+            err,
+            ApiError::Server {
+                status: 400,
+                code: "invalid_cursor".into(),
+                message: "bad cursor".into()
+            }
+        );
+        assert!(!err.is_transient());
+        let err = server_error(502, "<html>Bad gateway</html>");
+        assert!(err.is_transient());
+        assert!(err.user_message(Lang::En).contains("502"));
+    }
+
+    #[test]
+    fn registry_url_carries_cursor_and_limit() {
+        assert_eq!(
+            registry_url(Cursor::from_seq(42), 1000),
+            "/api/v1/registry?since=42&limit=1000"
+        );
+    }
+
+    #[test]
+    fn config_parses() {
+        let config: ClientConfig = serde_json::from_str(
+            r#"{"tile_url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "tile_attribution": "© OpenStreetMap contributors", "demo": true}"#,
+        )
+        .expect("valid config");
+        assert!(config.demo);
+    }
+}

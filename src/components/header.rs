@@ -1,0 +1,20 @@
+//! The app header: the app's name (a link home) and the language switch.
+
+use super::LangSwitch;
+use crate::i18n::{t, use_i18n};
+use crate::routes;
+use leptos::prelude::*;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <header class="app-header">
+            <a class="brand" href=routes::map_href()>
+                <img class="brand-icon" src="/icon.svg" alt="" width="32" height="32" />
+                <span class="brand-name">{t!(i18n, app_name)}</span>
+            </a>
+            <LangSwitch />
+        </header>
+    }
+}

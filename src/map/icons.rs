@@ -1,0 +1,60 @@
+//! Marker icons: a Leaflet `divIcon` per facility kind, drawn entirely by CSS classes
+//! (`style/main.css`), so shape and colour both tell the kind and no inline style is needed.
+
+use caremap_model::FacilityKind;
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The classes of a marker icon on the map: `marker marker-kind-<wire name>`.
+pub fn marker_class(kind: FacilityKind) -> String {
+    format!("marker marker-kind-{}", kind.as_str())
+}
+
+/// The classes of the same shape in the legend and the list (not counted as map markers).
+pub fn swatch_class(kind: FacilityKind) -> String {
+    format!("swatch swatch-kind-{}", kind.as_str())
+}
+
+/// Icon size in CSS pixels: fever clinics biggest, village clinics smallest. The touch target
+/// is enlarged by CSS padding, not by the drawn shape.
+fn icon_size(kind: FacilityKind) -> (u32, u32) {
+    match kind {
+        FacilityKind::FeverClinic => (26, 26),
+        FacilityKind::FeverStation => (24, 24),
+        FacilityKind::TownshipHealthCenter => (22, 22),
+        FacilityKind::VillageClinic => (16, 16),
+        FacilityKind::VaccinationPoint => (24, 24),
+    }
+}
+
+/// `L.divIcon({className, html: "", iconSize})`. The `leaflet` crate's `DivIcon::new` calls
+/// `new L.Icon` (a binding slip in 0.5), which throws without an image URL, so the factory is
+/// called directly.
+pub fn div_icon(kind: FacilityKind) -> Result<leaflet::Icon, JsValue> {
+    let leaflet = Reflect::get(&js_sys::global(), &"L".into())?;
+    let factory: Function = Reflect::get(&leaflet, &"divIcon".into())?.dyn_into()?;
+    let options = Object::new();
+    Reflect::set(&options, &"className".into(), &marker_class(kind).into())?;
+    Reflect::set(&options, &"html".into(), &"".into())?;
+    let (width, height) = icon_size(kind);
+    let size = Array::of2(&width.into(), &height.into());
+    Reflect::set(&options, &"iconSize".into(), &size)?;
+    Ok(factory.call1(&leaflet, &options)?.unchecked_into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_carry_the_wire_name() {
+        assert_eq!(
+            marker_class(FacilityKind::FeverClinic),
+            "marker marker-kind-fever_clinic"
+        );
+        assert_eq!(
+            swatch_class(FacilityKind::VaccinationPoint),
+            "swatch swatch-kind-vaccination_point"
+        );
+    }
+}

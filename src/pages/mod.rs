@@ -1,0 +1,9 @@
+//! The app's pages, one per route in [`crate::routes`].
+
+mod facility;
+mod map;
+mod not_found;
+
+pub use facility::FacilityPage;
+pub use map::MapPage;
+pub use not_found::NotFound;
