@@ -1,0 +1,76 @@
+//! The server's settings, as the CLI (or a test) gives them, and what is derived from them at
+//! start-up: the tile origin for the Content-Security-Policy.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DIST: &str = "dist";
+pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+
+/// Settings of the HTTP app (not of the listener or the database).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Directory of the built PWA (Trunk's `dist/`). May be missing: the API is served anyway.
+    pub dist: PathBuf,
+    /// Map tile URL template, Leaflet syntax (`{s}`, `{z}`, `{x}`, `{y}`).
+    pub tile_url: String,
+    pub tile_attribution: String,
+    /// Largest request body accepted.
+    pub body_limit: usize,
+    /// Longest a request may take before it is answered with 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            dist: PathBuf::from(DEFAULT_DIST),
+            tile_url: DEFAULT_TILE_URL.to_owned(),
+            tile_attribution: DEFAULT_TILE_ATTRIBUTION.to_owned(),
+            body_limit: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The origin (scheme, host, port) tiles are loaded from, as a CSP source expression.
+///
+/// A `{s}` subdomain placeholder becomes a wildcard (`https://*.tile.example.org`). `None` when
+/// the template is not an absolute http(s) URL (e.g. tiles served by this server: `'self'`
+/// covers them) or contains characters a CSP source cannot carry.
+pub fn tile_origin(template: &str) -> Option<String> {
+    let (scheme, rest) = template.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host_port = host_port.replace("{s}", "*");
+    let valid = !host_port.is_empty()
+        && host_port
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']'));
+    valid.then(|| format!("{scheme}://{}", host_port.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_origins() {
+        assert_eq!(
+            tile_origin(DEFAULT_TILE_URL).as_deref(),
+            Some("https://tile.openstreetmap.org")
+        );
+        assert_eq!(
+            tile_origin("https://{s}.tile.example.org:8443/{z}/{x}/{y}.png").as_deref(),
+            Some("https://*.tile.example.org:8443")
+        );
+        assert_eq!(tile_origin("/tiles/{z}/{x}/{y}.png"), None);
+        assert_eq!(tile_origin("https://bad host/{z}"), None);
+    }
+}

@@ -1,0 +1,268 @@
+//! The API's errors: one enum, one JSON shape, messages in the caller's language.
+//!
+//! Every error response has the body `{"error": {"code": "...", "message": "..."}}`. The code is
+//! stable (clients and tests match on it); the message follows the request's `Accept-Language`
+//! (zh-CN by default). Internal detail (database errors and the like) is logged with tracing and
+//! never sent.
+//!
+//! How the language reaches the body: [`ApiError::into_response`] renders the Chinese message
+//! and leaves the error in the response's extensions; the [`localize`] middleware, which sees the
+//! request, re-renders it in English when the caller asked for English. Extractor rejections are
+//! turned into [`ApiError`]s by the [`ApiQuery`] and [`ApiJson`] extractors, so a malformed
+//! request gets a 400 in this shape, never a 500 and never axum's plain-text rejection.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use caremap_model::Lang;
+use serde::Serialize;
+
+/// Why a request failed, as the caller is told.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("invalid limit")]
+    InvalidLimit,
+    /// The query string could not be read.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// The body is not the JSON the endpoint expects.
+    #[error("invalid JSON body: {0}")]
+    InvalidJson(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request timed out")]
+    Timeout,
+    /// The database is unreachable; the caller may retry.
+    #[error("service unavailable")]
+    Unavailable,
+    /// Anything else; the detail was logged where it happened.
+    #[error("internal error")]
+    Internal,
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine code, e.g. `invalid_cursor`.
+    #[schema(example = "invalid_cursor")]
+    pub code: String,
+    /// Message for people, in the language of `Accept-Language` (zh-CN by default).
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidCursor
+            | ApiError::InvalidLimit
+            | ApiError::InvalidQuery(_)
+            | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidCursor => "invalid_cursor",
+            ApiError::InvalidLimit => "invalid_limit",
+            ApiError::InvalidQuery(_) => "invalid_query",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Timeout => "timeout",
+            ApiError::Unavailable => "unavailable",
+            ApiError::Internal => "internal",
+        }
+    }
+
+    /// The message a person reads. Parser detail (which field, what was wrong) is included for
+    /// malformed input because it helps the caller and reveals nothing of the server.
+    pub fn message(&self, lang: Lang) -> String {
+        let (zh, en) = match self {
+            ApiError::InvalidCursor => (
+                "同步游标无效，请从头重新同步",
+                "The sync cursor is invalid; start the sync again from the beginning",
+            ),
+            ApiError::InvalidLimit => (
+                "limit 应为正整数",
+                "The limit must be a positive whole number",
+            ),
+            ApiError::InvalidQuery(detail) => {
+                return match lang {
+                    Lang::Zh => format!("查询参数无效：{detail}"),
+                    Lang::En => format!("Invalid query parameters: {detail}"),
+                }
+            }
+            ApiError::InvalidJson(detail) => {
+                return match lang {
+                    Lang::Zh => format!("请求内容不是有效的 JSON：{detail}"),
+                    Lang::En => format!("The request body is not valid JSON: {detail}"),
+                }
+            }
+            ApiError::PayloadTooLarge => ("请求内容过大", "The request body is too large"),
+            ApiError::UnsupportedMediaType => (
+                "请求内容应为 application/json",
+                "The request body must be application/json",
+            ),
+            ApiError::NotFound => ("未找到该接口或资源", "No such endpoint or resource"),
+            ApiError::MethodNotAllowed => (
+                "该接口不支持此请求方法",
+                "This endpoint does not allow this method",
+            ),
+            ApiError::Timeout => (
+                "请求超时，请稍后重试",
+                "The request timed out; please try again",
+            ),
+            ApiError::Unavailable => (
+                "服务暂时不可用，请稍后重试",
+                "The service is temporarily unavailable; please try again",
+            ),
+            ApiError::Internal => (
+                "服务器内部错误，请稍后重试",
+                "Internal server error; please try again later",
+            ),
+        };
+        lang.pick(zh, en).to_owned()
+    }
+
+    pub fn body(&self, lang: Lang) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.message(lang),
+            },
+        }
+    }
+
+    fn render(&self, lang: Lang) -> Response {
+        let mut response = (self.status(), Json(self.body(lang))).into_response();
+        response.extensions_mut().insert(self.clone());
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.render(Lang::default())
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match &err {
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::Unavailable
+            }
+            _ => {
+                tracing::error!(error = %err, "storage error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+/// The language a request asked for with `Accept-Language`.
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// Middleware: renders [`ApiError`] responses in the request's language, and gives the bare
+/// responses of tower layers (timeout) our error shape.
+pub async fn localize(request: Request, next: Next) -> Response {
+    let lang = request_lang(request.headers());
+    let response = next.run(request).await;
+    if let Some(err) = response.extensions().get::<ApiError>() {
+        if lang != Lang::default() {
+            return err.clone().render(lang);
+        }
+        return response;
+    }
+    if response.status() == StatusCode::REQUEST_TIMEOUT {
+        return ApiError::Timeout.render(lang);
+    }
+    response
+}
+
+/// `Query` whose rejection is an [`ApiError`] (400 in our shape).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError::InvalidQuery(rejection.body_text())),
+        }
+    }
+}
+
+/// `Json` whose rejection is an [`ApiError`] (400/413/415 in our shape).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::PayloadTooLarge
+                }
+                other => ApiError::InvalidJson(other.body_text()),
+            }),
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}

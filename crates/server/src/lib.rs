@@ -1,0 +1,62 @@
+//! caremap-server: the sync server of caremap, as a library so tests serve the real app.
+//!
+//! [`app`] builds the axum [`Router`] from an [`AppState`]; `main.rs` only parses the command line
+//! ([`cli`]) and calls in here. Rooms: [`routes`] (HTTP endpoints and static files), [`store`]
+//! (storage trait and its SQLite/PostgreSQL backends), [`import`] (GeoJSON and CSV registry
+//! files), [`demo`] (the demo registry), [`error`] (the API's error shape), [`security`]
+//! (CSP and other headers), [`config`].
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod routes;
+pub mod security;
+pub mod store;
+
+pub use config::ServerConfig;
+pub use routes::app;
+
+use axum::http::HeaderValue;
+use std::sync::Arc;
+use store::SharedStore;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: SharedStore,
+    pub config: Arc<ServerConfig>,
+    /// The Content-Security-Policy, computed once from `dist/index.html` and the tile origin.
+    pub csp: HeaderValue,
+    /// Whether `dist/index.html` exists; without it, `/` explains how to build the PWA.
+    pub pwa_built: bool,
+}
+
+impl AppState {
+    /// Reads `dist/index.html` (if there) for the inline-script hashes of the CSP.
+    pub fn new(store: SharedStore, config: ServerConfig) -> Self {
+        let index = config.dist.join("index.html");
+        let (hashes, pwa_built) = match std::fs::read_to_string(&index) {
+            Ok(html) => (security::script_hashes(&html), true),
+            Err(err) => {
+                tracing::warn!(path = %index.display(), error = %err, "PWA not built: serving the API only");
+                (Vec::new(), false)
+            }
+        };
+        let csp = security::content_security_policy(
+            &hashes,
+            config::tile_origin(&config.tile_url).as_deref(),
+        );
+        let csp = HeaderValue::from_str(&csp).unwrap_or_else(|err| {
+            tracing::error!(error = %err, "CSP is not a valid header value; using the strictest");
+            HeaderValue::from_static("default-src 'none'")
+        });
+        AppState {
+            store,
+            config: Arc::new(config),
+            csp,
+            pwa_built,
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTTP surface: the app factory [`app`] and one module per group of endpoints.
+//!
+//! `/api/v1/...` is the JSON API (unknown API paths answer a JSON 404); everything else is the
+//! PWA from the dist directory, with an SPA fallback for client routes.
+
+pub mod config;
+pub mod health;
+pub mod openapi;
+pub mod registry;
+pub mod static_files;
+
+use crate::error::{localize, ApiError};
+use crate::{security, AppState};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{any, get};
+use axum::{middleware, Router};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// The whole app: API, static PWA, and the layers every response passes through.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/registry", get(registry::registry))
+        .route("/config", get(config::config))
+        .route("/health", get(health::health))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed);
+
+    let mut router = Router::new()
+        .nest("/api/v1", api)
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .fallback(static_files::serve)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(localize));
+    for layer in security::header_layers(state.csp.clone()) {
+        router = router.layer(layer);
+    }
+    router
+        .layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(CompressionLayer::new().gzip(true).br(true)),
+        )
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn api_method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
