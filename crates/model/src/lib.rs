@@ -10,6 +10,8 @@ pub mod facility;
 pub mod geo;
 pub mod hours;
 pub mod lang;
+pub mod navigation;
+pub mod nearest;
 pub mod registry;
 pub mod text;
 
