@@ -374,6 +374,7 @@ pub struct Facility {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // proptest! bodies are not seen as tests by clippy
 mod tests {
     use super::*;
     use proptest::prelude::*;

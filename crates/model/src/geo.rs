@@ -79,6 +79,7 @@ fn check_range(value: f64, field: Field, limit: f64) -> Result<(), ValidationErr
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // proptest! bodies are not seen as tests by clippy
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -51,6 +51,7 @@ impl<T: Clone> NearestIndex<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // proptest! bodies are not seen as tests by clippy
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -117,6 +117,7 @@ pub struct RegistryPage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // proptest! bodies are not seen as tests by clippy
 mod tests {
     use super::*;
     use proptest::prelude::*;

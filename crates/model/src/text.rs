@@ -104,6 +104,7 @@ impl Note {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // proptest! bodies are not seen as tests by clippy
 mod tests {
     use super::*;
     use crate::Lang;
