@@ -1,1 +1,10 @@
-//! tests
+//! caremap-server's integration tests, in one binary: they serve the real app on a random port
+//! over a fresh database (SQLite always; PostgreSQL when reachable, required when `CI=true`).
+
+mod demo;
+mod errors;
+mod helpers;
+mod import;
+mod registry;
+mod store;
+mod web;

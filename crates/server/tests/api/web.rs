@@ -1,0 +1,232 @@
+//! The PWA's files and the headers on every response; config, health and the OpenAPI document.
+
+use crate::helpers::{spawn_app, spawn_app_with, Backend};
+use caremap_server::ServerConfig;
+
+/// SHA-256 of the inline module script of `tests/fixtures/dist/index.html`, computed outside
+/// Rust (Python's hashlib) so the test does not check the code with itself.
+const FIXTURE_SCRIPT_HASH: &str = "'sha256-w/RgF1A4YxlCU8vi2Ywur5kYRskYNtfkib4sQPqaiPo='";
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    for path in ["/", "/api/v1/config", "/api/v1/nothing", "/facility/x"] {
+        let response = app.get(path).await;
+        let csp = header(&response, "content-security-policy");
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(
+            csp.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' {FIXTURE_SCRIPT_HASH};"
+            )),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("img-src 'self' data: https://tile.openstreetmap.org;"),
+            "{csp}"
+        );
+        for directive in [
+            "style-src 'self'",
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(directive), "{directive}");
+        }
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+        assert_eq!(header(&response, "referrer-policy"), "no-referrer");
+        assert_eq!(
+            header(&response, "permissions-policy"),
+            "geolocation=(self)"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tile_origin_follows_the_configured_template() {
+    let config = ServerConfig {
+        dist: crate::helpers::fixture_dist(),
+        tile_url: "https://{s}.tiles.example.cn:8443/{z}/{x}/{y}.png".to_owned(),
+        ..ServerConfig::default()
+    };
+    let Some(app) = spawn_app_with(Backend::Sqlite, config).await else {
+        return;
+    };
+    let response = app.get("/api/v1/health").await;
+    let csp = header(&response, "content-security-policy");
+    assert!(
+        csp.contains("img-src 'self' data: https://*.tiles.example.cn:8443;"),
+        "{csp}"
+    );
+    let config = app.get_json("/api/v1/config").await;
+    assert_eq!(
+        config["tile_url"],
+        "https://{s}.tiles.example.cn:8443/{z}/{x}/{y}.png"
+    );
+}
+
+#[tokio::test]
+async fn hashed_assets_are_immutable_and_the_shell_is_revalidated() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    for path in [
+        "/caremap-3f2a9c1e8b7d6a5f_bg.wasm",
+        "/caremap-3f2a9c1e8b7d6a5f.js",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            header(&response, "cache-control"),
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+    }
+    for path in ["/", "/index.html", "/manifest.webmanifest", "/sw.js"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(&response, "cache-control"), "no-cache", "{path}");
+    }
+    let wasm = app.get("/caremap-3f2a9c1e8b7d6a5f_bg.wasm").await;
+    assert_eq!(header(&wasm, "content-type"), "application/wasm");
+}
+
+#[tokio::test]
+async fn client_routes_fall_back_to_the_app_shell() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let index = app.get("/").await.text().await.expect("index");
+    assert!(index.contains("TrunkApplicationStarted"));
+    for path in [
+        "/facility/6b1f3c2e-8d4a-4f0b-9a57-2c1e0d3b7e91",
+        "/list",
+        "/settings/language",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(&response, "cache-control"), "no-cache");
+        assert!(header(&response, "content-type").starts_with("text/html"));
+        assert_eq!(response.text().await.expect("body"), index, "{path}");
+    }
+    // A missing file is a 404, not the app shell.
+    let missing = app.get("/caremap-0000000000000000_bg.wasm").await;
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    caremap_server::demo::seed(app.store.as_ref(), false)
+        .await
+        .expect("seed");
+    for (encoding, path) in [
+        ("gzip", "/api/v1/registry?limit=50"),
+        ("br", "/api/v1/registry?limit=50"),
+        ("gzip", "/caremap-3f2a9c1e8b7d6a5f.js"),
+        ("br", "/"),
+    ] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("Accept-Encoding", encoding)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "content-encoding"), encoding, "{path}");
+    }
+    let plain = app.get("/api/v1/registry?limit=50").await;
+    assert_eq!(header(&plain, "content-encoding"), "");
+}
+
+#[tokio::test]
+async fn without_a_build_the_api_still_works() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = ServerConfig {
+        dist: dir.path().join("dist"),
+        ..ServerConfig::default()
+    };
+    let Some(app) = spawn_app_with(Backend::Sqlite, config).await else {
+        return;
+    };
+    let root = app.get("/").await;
+    assert_eq!(root.status(), 200);
+    assert!(root.text().await.expect("body").contains("cargo xtask run"));
+    assert_eq!(app.get("/api/v1/health").await.status(), 200);
+    let csp = header(&app.get("/").await, "content-security-policy");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+        "{csp}"
+    );
+}
+
+#[tokio::test]
+async fn config_says_whether_the_registry_is_demo_data() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let config = app.get_json("/api/v1/config").await;
+    assert_eq!(
+        config,
+        serde_json::json!({
+            "tile_url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "tile_attribution": "© OpenStreetMap contributors",
+            "demo": false,
+        })
+    );
+    caremap_server::demo::seed(app.store.as_ref(), false)
+        .await
+        .expect("seed");
+    assert_eq!(app.get_json("/api/v1/config").await["demo"], true);
+    let health = app.get_json("/api/v1/health").await;
+    assert_eq!(health["status"], "ok");
+    assert!(health["facilities"].as_u64().expect("count") > 300);
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let doc = app.get_json("/api/v1/openapi.json").await;
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    for path in [
+        "/api/v1/registry",
+        "/api/v1/config",
+        "/api/v1/health",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    let params = doc["paths"]["/api/v1/registry"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["since", "limit"]);
+    for schema in [
+        "RegistryPage",
+        "FacilityRecord",
+        "Facility",
+        "ErrorBody",
+        "ClientConfig",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+}
