@@ -201,7 +201,7 @@ pub fn request_lang(headers: &HeaderMap) -> Lang {
 }
 
 /// Middleware: renders [`ApiError`] responses in the request's language, and gives the bare
-/// responses of tower layers (timeout) our error shape.
+/// responses of tower layers (timeout, body limit) our error shape.
 pub async fn localize(request: Request, next: Next) -> Response {
     let lang = request_lang(request.headers());
     let response = next.run(request).await;
@@ -211,10 +211,11 @@ pub async fn localize(request: Request, next: Next) -> Response {
         }
         return response;
     }
-    if response.status() == StatusCode::REQUEST_TIMEOUT {
-        return ApiError::Timeout.render(lang);
+    match response.status() {
+        StatusCode::REQUEST_TIMEOUT => ApiError::Timeout.render(lang),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge.render(lang),
+        _ => response,
     }
-    response
 }
 
 /// `Query` whose rejection is an [`ApiError`] (400 in our shape).

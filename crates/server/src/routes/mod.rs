@@ -17,6 +17,7 @@ use axum::routing::{any, get};
 use axum::{middleware, Router};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -41,6 +42,7 @@ pub fn app(state: AppState) -> Router {
             state.config.request_timeout,
         ))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(RequestBodyLimitLayer::new(state.config.body_limit))
         .layer(middleware::from_fn(localize));
     for layer in security::header_layers(state.csp.clone()) {
         router = router.layer(layer);

@@ -119,3 +119,22 @@ async fn unknown_api_paths_are_json_404() {
         assert!(!message.is_empty());
     }
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_413_in_our_shape() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let response = app
+        .client
+        .post(app.url("/api/v1/registry"))
+        .header("Content-Type", "application/json")
+        .header("Accept-Language", "en")
+        .body(vec![b' '; 3 * 1024 * 1024])
+        .send()
+        .await
+        .expect("request");
+    let (status, code, message) = error_of(response).await;
+    assert_eq!((status, code.as_str()), (413, "payload_too_large"));
+    assert!(message.contains("too large"), "{message}");
+}

@@ -244,3 +244,41 @@ fn the_cli_refuses_a_bad_csv_and_lists_the_lines() {
         import::CSV_TEMPLATE
     );
 }
+
+#[test]
+fn the_cli_seeds_the_demo_and_deletes_a_facility() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}", dir.path().join("cli.sqlite").display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_caremap-server"))
+            .args(args)
+            .args(["--database", &database])
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run caremap-server")
+    };
+    let seeded = run(&["demo"]);
+    assert!(seeded.status.success(), "{seeded:?}");
+    let id = caremap_server::demo::registry().expect("demo")[0]
+        .0
+        .to_string();
+
+    let deleted = run(&["facility", "delete", &id]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    assert!(String::from_utf8_lossy(&deleted.stdout).contains("version 2"));
+    let again = run(&["facility", "delete", &id]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already deleted"));
+    let unknown = run(&["facility", "delete", "6b1f3c2e-8d4a-4f0b-9a57-2c1e0d3b7e91"]);
+    assert!(!unknown.status.success());
+    let not_an_id = run(&["facility", "delete", "hospital"]);
+    assert!(!not_an_id.status.success());
+
+    let list = run(&["facility", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(
+        listed.lines().count(),
+        caremap_server::demo::registry().expect("demo").len() - 1
+    );
+    assert!(!listed.contains(&id));
+}
