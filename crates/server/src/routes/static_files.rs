@@ -26,11 +26,13 @@ caremap 服务器已运行，但网页应用尚未构建。\n\n\
 Build and serve it with: cargo xtask run\n\
 The API is available under /api/v1/ (see /api/v1/openapi.json).\n";
 
-/// Whether a file name carries Trunk's content hash: `-` then 16 hex digits, then `.` or `_`.
+/// Whether a file name carries Trunk's content hash: `-`, then the hash in hex (Trunk writes a
+/// 64-bit hash without leading zeros, so 10 to 16 digits), then `.` or `_`
+/// (`caremap-19d3c4d1f3f538e6_bg.wasm`, `leaflet-6c92c0056ca7a79.css`).
 pub fn is_content_hashed(file_name: &str) -> bool {
-    let bytes = file_name.as_bytes();
-    bytes.windows(18).any(|w| {
-        w[0] == b'-' && w[1..17].iter().all(u8::is_ascii_hexdigit) && matches!(w[17], b'.' | b'_')
+    file_name.split('-').skip(1).any(|part| {
+        let digits = part.bytes().take_while(u8::is_ascii_hexdigit).count();
+        (10..=16).contains(&digits) && matches!(part.as_bytes().get(digits), Some(b'.' | b'_'))
     })
 }
 
@@ -111,6 +113,9 @@ mod tests {
     fn hashed_names() {
         assert!(is_content_hashed("caremap-3f2a9c1e8b7d6a5f_bg.wasm"));
         assert!(is_content_hashed("style-0123456789abcdef.css"));
+        assert!(is_content_hashed("leaflet-6c92c0056ca7a79.css"));
+        assert!(!is_content_hashed("icon-192.png"));
+        assert!(!is_content_hashed("caremap-icon-maskable.png"));
         assert!(!is_content_hashed("index.html"));
         assert!(!is_content_hashed("leaflet.css"));
         assert!(!is_content_hashed("sw.js"));
