@@ -177,6 +177,7 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(err: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
         match &err {
+            StoreError::CursorAhead(_) => ApiError::InvalidCursor,
             StoreError::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
             ) => {

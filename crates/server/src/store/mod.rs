@@ -68,6 +68,10 @@ pub enum StoreError {
     /// The database URL is neither `sqlite:` nor `postgres://`.
     #[error("unsupported database URL (expected sqlite:… or postgres://…): {0}")]
     UnsupportedUrl(String),
+    /// The cursor is beyond the last change: it came from another database (the server's was
+    /// replaced or restored from a backup). The client must sync again from the start.
+    #[error("cursor {0} is ahead of the last change")]
+    CursorAhead(Cursor),
     #[error("cannot create the database directory {path}: {source}")]
     CreateDir {
         path: String,
@@ -104,6 +108,7 @@ pub trait Store: Send + Sync + 'static {
     async fn list(&self) -> Result<Vec<FacilityRecord>, StoreError>;
 
     /// The changes after `since`, oldest first, at most `limit` of them.
+    /// [`StoreError::CursorAhead`] if `since` is beyond the last change.
     async fn registry_page(
         &self,
         since: Cursor,
@@ -228,9 +233,13 @@ impl Row {
 /// Builds a page from rows read with `LIMIT limit + 1`: the extra row only says there is more.
 pub(crate) fn page_from_rows(
     rows: Vec<Row>,
+    last_seq: i64,
     since: Cursor,
     limit: PageLimit,
 ) -> Result<RegistryPage, StoreError> {
+    if cursor_seq(since) > last_seq {
+        return Err(StoreError::CursorAhead(since));
+    }
     let limit = limit.get() as usize;
     let has_more = rows.len() > limit;
     let mut cursor = since;

@@ -219,6 +219,11 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         let rows = rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?;
-        page_from_rows(rows, since, limit)
+        // Read after the rows: a change committed in between only raises it.
+        let last_seq: i64 =
+            sqlx::query_scalar("SELECT last_seq FROM registry_sequence WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        page_from_rows(rows, last_seq, since, limit)
     }
 }

@@ -44,6 +44,10 @@ async fn invalid_cursor_is_400_in_chinese_by_default_and_english_on_request() {
     let (status, code, message) = error_of(response).await;
     assert_eq!((status, code.as_str()), (400, "invalid_cursor"));
     assert!(message.contains("cursor"), "{message}");
+
+    // A cursor from another database (ahead of every change here) is refused the same way.
+    let (status, code, _) = error_of(app.get("/api/v1/registry?since=12345").await).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_cursor"));
 }
 
 #[tokio::test]

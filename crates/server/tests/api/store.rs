@@ -170,6 +170,13 @@ async fn pages_follow_the_cursor(backend: Backend) {
         .expect("page");
     assert!(empty.items.is_empty() && !empty.has_more);
     assert_eq!(empty.cursor, since, "an empty page keeps the cursor");
+    // A cursor beyond the last change comes from another database: the client must start over.
+    let ahead = Cursor::from_seq(since.seq() + 1);
+    let err = store
+        .registry_page(ahead, PageLimit::clamped(None))
+        .await
+        .expect_err("cursor ahead");
+    assert!(matches!(err, StoreError::CursorAhead(c) if c == ahead));
 }
 
 async fn a_failing_batch_writes_nothing(backend: Backend) {
