@@ -1,6 +1,7 @@
 //! `GET /api/v1/registry`: the registry feed of sync protocol v1.
 
 use crate::error::{ApiError, ApiQuery, ErrorBody};
+use crate::store::RawPage;
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -48,7 +49,7 @@ pub fn parse_limit(raw: Option<&str>) -> Result<PageLimit, ApiError> {
 pub async fn registry(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<RegistryQuery>,
-) -> Result<Json<RegistryPage>, ApiError> {
+) -> Result<Json<RawPage>, ApiError> {
     let since: Cursor = query
         .since
         .as_deref()
@@ -56,7 +57,7 @@ pub async fn registry(
         .parse()
         .map_err(|_| ApiError::InvalidCursor)?;
     let limit = parse_limit(query.limit.as_deref())?;
-    let page = state.store.registry_page(since, limit).await?;
+    let page = state.store.registry_page_raw(since, limit).await?;
     Ok(Json(page))
 }
 

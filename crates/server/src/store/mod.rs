@@ -107,13 +107,74 @@ pub trait Store: Send + Sync + 'static {
     /// Every live facility, in sequence order.
     async fn list(&self) -> Result<Vec<FacilityRecord>, StoreError>;
 
-    /// The changes after `since`, oldest first, at most `limit` of them.
-    /// [`StoreError::CursorAhead`] if `since` is beyond the last change.
+    /// The changes after `since`, oldest first, at most `limit` of them, with each facility's
+    /// body as the JSON text stored (written by [`Store::upsert_batch`] from a valid `Facility`),
+    /// so serving a page costs no parsing. [`StoreError::CursorAhead`] if `since` is beyond the
+    /// last change.
+    async fn registry_page_raw(
+        &self,
+        since: Cursor,
+        limit: PageLimit,
+    ) -> Result<RawPage, StoreError>;
+
+    /// [`Store::registry_page_raw`] with every facility parsed (and so validated again).
     async fn registry_page(
         &self,
         since: Cursor,
         limit: PageLimit,
-    ) -> Result<RegistryPage, StoreError>;
+    ) -> Result<RegistryPage, StoreError> {
+        let raw = self.registry_page_raw(since, limit).await?;
+        let items = raw
+            .items
+            .into_iter()
+            .map(|r| {
+                let facility = match &r.facility {
+                    None => None,
+                    Some(body) => {
+                        Some(serde_json::from_str::<Facility>(body.get()).map_err(|e| {
+                            StoreError::Corrupt {
+                                id: r.id.to_string(),
+                                detail: format!("body: {e}"),
+                            }
+                        })?)
+                    }
+                };
+                Ok(FacilityRecord {
+                    id: r.id,
+                    version: r.version,
+                    updated_at: r.updated_at,
+                    deleted: r.deleted,
+                    facility,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(RegistryPage {
+            items,
+            cursor: raw.cursor,
+            has_more: raw.has_more,
+        })
+    }
+}
+
+/// A feed record with the facility as stored JSON text: the wire shape of
+/// [`FacilityRecord`], without parsing the body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RawRecord {
+    pub id: FacilityId,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facility: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// A page of [`RawRecord`]s: the wire shape of [`RegistryPage`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RawPage {
+    pub items: Vec<RawRecord>,
+    pub cursor: Cursor,
+    pub has_more: bool,
 }
 
 /// The store shared by the handlers.
@@ -201,6 +262,36 @@ pub(crate) struct Row {
 }
 
 impl Row {
+    /// The record with the body passed through as JSON text (checked to be JSON, not parsed).
+    pub fn into_raw(mut self) -> Result<(u64, RawRecord), StoreError> {
+        let body = self.body.take();
+        let corrupt = |detail: String| StoreError::Corrupt {
+            id: self.id.clone(),
+            detail,
+        };
+        let id: FacilityId = self.id.parse().map_err(|e| corrupt(format!("id: {e}")))?;
+        let facility = match (body, self.deleted) {
+            (_, true) => None,
+            (Some(body), false) => Some(
+                serde_json::value::RawValue::from_string(body)
+                    .map_err(|e| corrupt(format!("body: {e}")))?,
+            ),
+            (None, false) => return Err(corrupt("live facility without body".into())),
+        };
+        let seq = u64::try_from(self.seq).map_err(|e| corrupt(format!("seq: {e}")))?;
+        let version = u64::try_from(self.version).map_err(|e| corrupt(format!("version: {e}")))?;
+        Ok((
+            seq,
+            RawRecord {
+                id,
+                version,
+                updated_at: self.updated_at,
+                deleted: self.deleted,
+                facility,
+            },
+        ))
+    }
+
     pub fn into_record(self) -> Result<(u64, FacilityRecord), StoreError> {
         let corrupt = |detail: String| StoreError::Corrupt {
             id: self.id.clone(),
@@ -236,7 +327,7 @@ pub(crate) fn page_from_rows(
     last_seq: i64,
     since: Cursor,
     limit: PageLimit,
-) -> Result<RegistryPage, StoreError> {
+) -> Result<RawPage, StoreError> {
     if cursor_seq(since) > last_seq {
         return Err(StoreError::CursorAhead(since));
     }
@@ -245,11 +336,11 @@ pub(crate) fn page_from_rows(
     let mut cursor = since;
     let mut items = Vec::with_capacity(rows.len().min(limit));
     for row in rows.into_iter().take(limit) {
-        let (seq, record) = row.into_record()?;
+        let (seq, record) = row.into_raw()?;
         cursor = Cursor::from_seq(seq);
         items.push(record);
     }
-    Ok(RegistryPage {
+    Ok(RawPage {
         items,
         cursor,
         has_more,

@@ -10,11 +10,11 @@
 //! so the lock costs nothing that matters; reads take no lock.
 
 use super::{
-    cursor_seq, is_demo, now, page_from_rows, same_body, DeleteOutcome, Row, Store, StoreError,
-    UpsertOutcome,
+    cursor_seq, is_demo, now, page_from_rows, same_body, DeleteOutcome, RawPage, Row, Store,
+    StoreError, UpsertOutcome,
 };
 use async_trait::async_trait;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit, RegistryPage};
+use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, Row as _, Transaction};
 use std::collections::HashSet;
@@ -219,11 +219,11 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    async fn registry_page(
+    async fn registry_page_raw(
         &self,
         since: Cursor,
         limit: PageLimit,
-    ) -> Result<RegistryPage, StoreError> {
+    ) -> Result<RawPage, StoreError> {
         let rows = sqlx::query(&format!(
             "{SELECT_ROW} WHERE seq > $1 ORDER BY seq LIMIT $2"
         ))

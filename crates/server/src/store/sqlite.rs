@@ -7,11 +7,11 @@
 //! out and committed in order.
 
 use super::{
-    cursor_seq, is_demo, now, page_from_rows, same_body, DeleteOutcome, Row, Store, StoreError,
-    UpsertOutcome,
+    cursor_seq, is_demo, now, page_from_rows, same_body, DeleteOutcome, RawPage, Row, Store,
+    StoreError, UpsertOutcome,
 };
 use async_trait::async_trait;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit, RegistryPage};
+use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row as _, SqliteConnection, SqlitePool};
 use std::collections::HashSet;
@@ -208,11 +208,11 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn registry_page(
+    async fn registry_page_raw(
         &self,
         since: Cursor,
         limit: PageLimit,
-    ) -> Result<RegistryPage, StoreError> {
+    ) -> Result<RawPage, StoreError> {
         let rows = sqlx::query(&format!("{SELECT_ROW} WHERE seq > ? ORDER BY seq LIMIT ?"))
             .bind(cursor_seq(since))
             .bind(i64::from(limit.get()) + 1)
