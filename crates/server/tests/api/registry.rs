@@ -1,7 +1,7 @@
 //! `GET /api/v1/registry` over HTTP: paging, changes after a cursor, tombstones.
 
 use crate::helpers::{spawn_app, Backend};
-use caremap_model::{Field, Name};
+use caremap_model::{Field, Name, RegistryPage};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -20,6 +20,9 @@ async fn paging_collects_every_facility_exactly_once(backend: Backend) {
         let page = app
             .get_json(&format!("/api/v1/registry?since={since}&limit=37"))
             .await;
+        // The wire format is the model's: the page parses as a typed, validated RegistryPage.
+        let typed: RegistryPage = serde_json::from_value(page.clone()).expect("valid page");
+        assert!(typed.items.iter().all(|r| r.facility.is_some()));
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 37);
         for item in items {
