@@ -6,5 +6,6 @@ mod errors;
 mod helpers;
 mod import;
 mod registry;
+mod serve;
 mod store;
 mod web;
