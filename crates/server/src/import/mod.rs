@@ -55,13 +55,14 @@ impl Location {
         match (self, lang) {
             (Location::Line(n), Lang::Zh) => format!("第 {n} 行"),
             (Location::Line(n), Lang::En) => format!("line {n}"),
+            // Both the count people use and the index `jq '.features[i]'` uses.
             (Location::Feature { number, osm_id }, Lang::Zh) => match osm_id {
-                Some(id) => format!("第 {number} 个要素（{id}）"),
-                None => format!("第 {number} 个要素"),
+                Some(id) => format!("第 {number} 个要素 features[{}]（{id}）", number - 1),
+                None => format!("第 {number} 个要素 features[{}]", number - 1),
             },
             (Location::Feature { number, osm_id }, Lang::En) => match osm_id {
-                Some(id) => format!("feature {number} ({id})"),
-                None => format!("feature {number}"),
+                Some(id) => format!("feature {number} features[{}] ({id})", number - 1),
+                None => format!("feature {number} features[{}]", number - 1),
             },
         }
     }

@@ -282,3 +282,40 @@ fn the_cli_seeds_the_demo_and_deletes_a_facility() {
     );
     assert!(!listed.contains(&id));
 }
+
+#[test]
+fn bad_geojson_features_are_reported_by_number_and_osm_id() {
+    let geojson = r#"{"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "node/1", "properties": {"amenity": "hospital", "name": "好医院"},
+         "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}},
+        {"type": "Feature", "id": "node/2", "properties": {"amenity": "hospital", "opening_hours": "always-ish"},
+         "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}},
+        {"type": "Feature", "properties": {"@id": "way/3", "amenity": "doctors", "name": "某村卫生室"},
+         "geometry": {"type": "LineString", "coordinates": [[121.1, 30.0], [121.2, 30.1]]}},
+        {"type": "Feature", "properties": {"amenity": "hospital", "name": "无编号医院"},
+         "geometry": {"type": "Point", "coordinates": [121.1, 95.0]}}
+    ]}"#;
+    let parsed = import::parse(geojson.as_bytes(), Format::Geojson).expect("readable");
+    assert_eq!(parsed.entries.len(), 1);
+    let at: Vec<String> = parsed
+        .issues
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {}",
+                i.location.describe(caremap_model::Lang::En),
+                i.column
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "feature 2 features[1] (osm:node/2) name",
+            "feature 2 features[1] (osm:node/2) opening_hours",
+            "feature 3 features[2] (osm:way/3) geometry",
+            "feature 4 features[3] @id",
+            "feature 4 features[3] geometry",
+        ]
+    );
+}
