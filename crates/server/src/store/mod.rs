@@ -367,6 +367,23 @@ mod tests {
         assert_eq!(sqlite_file_dir("sqlite::memory:"), None);
     }
 
+    #[tokio::test]
+    async fn the_backend_follows_the_url() {
+        let err = connect("mysql://root:pw@localhost/db")
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(err, StoreError::UnsupportedUrl(url) if url == "mysql://root:***@localhost/db")
+        );
+        let dir = std::env::temp_dir().join(format!("caremap-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite:{}/nested/db.sqlite", dir.display());
+        let store = connect(&url).await.expect("sqlite, directory created");
+        assert_eq!(store.count().await.expect("count"), 0);
+        drop(store);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(
