@@ -3,6 +3,7 @@
 
 mod demo;
 mod errors;
+mod failures;
 mod helpers;
 mod import;
 mod registry;
