@@ -67,11 +67,16 @@ impl ApiError {
                     "Cannot reach the server. Check your connection and try again.",
                 )
                 .to_owned(),
+            ApiError::Server { status, .. } if *status >= 500 => match lang {
+                Lang::Zh => format!("服务器暂时无法使用（{status}），请稍后重试。"),
+                Lang::En => format!("The server is unavailable ({status}). Try again later."),
+            },
+            // A 4xx names a problem with the request: the server's own words say which.
             ApiError::Server {
                 status, message, ..
             } => match lang {
-                Lang::Zh => format!("服务器出错（{status}）：{message}"),
-                Lang::En => format!("The server reported an error ({status}): {message}"),
+                Lang::Zh => format!("服务器拒绝了请求（{status}）：{message}"),
+                Lang::En => format!("The server refused the request ({status}): {message}"),
             },
             ApiError::Decode(_) | ApiError::EndlessFeed => lang
                 .pick(

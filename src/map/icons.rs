@@ -27,6 +27,18 @@ fn icon_size(kind: FacilityKind) -> (u32, u32) {
     }
 }
 
+/// Stacking order where markers overlap: the kinds a feverish resident looks for first stay on
+/// top of the many village clinics.
+pub fn z_index_offset(kind: FacilityKind) -> f64 {
+    match kind {
+        FacilityKind::FeverClinic => 1000.0,
+        FacilityKind::FeverStation => 800.0,
+        FacilityKind::TownshipHealthCenter => 600.0,
+        FacilityKind::VaccinationPoint => 400.0,
+        FacilityKind::VillageClinic => 0.0,
+    }
+}
+
 /// `L.divIcon({className, html: "", iconSize})`. The `leaflet` crate's `DivIcon::new` calls
 /// `new L.Icon` (a binding slip in 0.5), which throws without an image URL, so the factory is
 /// called directly.

@@ -23,6 +23,8 @@ const FALLBACK_CENTER: (f64, f64) = (35.0, 105.0);
 const FALLBACK_ZOOM: f64 = 4.0;
 /// Fitting the bounds never zooms in closer than this (a single facility would fill the map).
 const MAX_FIT_ZOOM: f64 = 15.0;
+/// Room around the outermost markers so none sits under the map's edge or controls.
+const FIT_PADDING_PX: u32 = 32;
 
 /// The map of every facility in the registry.
 #[component]
@@ -78,6 +80,9 @@ struct MapHandle {
 impl MapHandle {
     fn new(element: &web_sys::HtmlElement) -> Result<Self, JsValue> {
         let options = MapOptions::new();
+        // Quarter zoom steps let "fit all facilities" fill a phone screen instead of stopping a
+        // whole zoom level short.
+        options.set_zoom_snap(0.25);
         let map = Map::new_with_element(element, &options)?;
         map.set_view(
             &LatLng::new(FALLBACK_CENTER.0, FALLBACK_CENTER.1),
@@ -128,6 +133,7 @@ impl MapHandle {
             options.set_title(name.to_owned());
             options.set_alt(name.to_owned());
             options.set_rise_on_hover(true);
+            options.set_z_index_offset(icons::z_index_offset(facility.kind));
             let marker = Marker::new_with_options(&position, &options);
             match popup_content(facility, &routes::facility_href(id), lang) {
                 Ok(content) => {
@@ -147,8 +153,10 @@ impl MapHandle {
             let options = js_sys::Object::new();
             // Reflect::set on a fresh plain object cannot fail.
             let _ = js_sys::Reflect::set(&options, &"maxZoom".into(), &MAX_FIT_ZOOM.into());
-            let padding = js_sys::Array::of2(&24.into(), &24.into());
+            let padding = js_sys::Array::of2(&FIT_PADDING_PX.into(), &FIT_PADDING_PX.into());
             let _ = js_sys::Reflect::set(&options, &"padding".into(), &padding);
+            // The container may have changed size since the map was made (banners above it).
+            self.map.invalidate_size(false);
             self.map.fit_bounds_with_options(&bounds, &options);
             self.fitted = true;
         }
