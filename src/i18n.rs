@@ -4,6 +4,9 @@
 //! zh-CN is the default whatever the browser says; a choice made with the language switch is
 //! kept in `localStorage` and applied on the next start. leptos_i18n keeps `<html lang>` in step.
 
+// The generated code is a `pub mod i18n`, re-exported below.
+#![allow(clippy::module_inception)]
+
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
 pub use caremap_model::Lang;
