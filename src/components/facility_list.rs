@@ -2,7 +2,7 @@
 
 use crate::i18n::{t, use_i18n, use_lang, Lang};
 use crate::map::swatch_class;
-use crate::registry::Registry;
+use crate::registry::{LoadState, Registry};
 use crate::routes;
 use caremap_model::Facility;
 use leptos::prelude::*;
@@ -51,7 +51,18 @@ pub fn FacilityList() -> impl IntoView {
     view! {
         <section class="facility-list-section" aria-labelledby="list-title">
             <h2 id="list-title" class="section-title">{t!(i18n, list_title)}</h2>
-            <Show when=move || !empty()>
+            <Show
+                when=move || !empty()
+                fallback=move || {
+                    view! {
+                        <Show when=move || registry.state.with(|s| *s == LoadState::Ready)>
+                            <p class="notice" data-testid="facility-list-empty">
+                                {t!(i18n, list_empty)}
+                            </p>
+                        </Show>
+                    }
+                }
+            >
                 <ul class="facility-list" data-testid="facility-list">{items}</ul>
             </Show>
         </section>
