@@ -11,11 +11,15 @@ pub use icons::{marker_class, swatch_class};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
 use crate::registry::{Facilities, Registry};
 use crate::routes;
+use caremap_model::{FacilityId, FacilityKind};
 use leaflet::{
-    LatLng, LatLngBounds, LayerGroup, Map, MapOptions, Marker, MarkerOptions, TileLayer,
+    FeatureGroup, LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Point, TileLayer,
     TileLayerOptions,
 };
 use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Where the map looks before any facility is known: all of China.
@@ -25,6 +29,11 @@ const FALLBACK_ZOOM: f64 = 4.0;
 const MAX_FIT_ZOOM: f64 = 15.0;
 /// Room around the outermost markers so none sits under the map's edge or controls.
 const FIT_PADDING_PX: u32 = 32;
+/// A tap lists every facility whose marker centre is this close to it: where markers overlap,
+/// the one hidden underneath is still one tap away.
+const TAP_RADIUS_PX: f64 = 16.0;
+/// At most this many facilities in one popup (nearest first).
+const MAX_POPUP_ENTRIES: usize = 6;
 
 /// The map of every facility in the registry.
 #[component]
@@ -69,12 +78,30 @@ pub fn FacilityMap() -> impl IntoView {
     view! { <div id="map" class="map" node_ref=container role="region" aria-label=label></div> }
 }
 
+/// What a popup needs to know of a facility on the map.
+struct Pin {
+    id: FacilityId,
+    kind: FacilityKind,
+    name: String,
+    position: LatLng,
+}
+
+/// The facilities on the map now, in the language they are shown in; read by the click handler.
+#[derive(Default)]
+struct Shown {
+    pins: RefCell<Vec<Pin>>,
+    lang: Cell<Lang>,
+}
+
 /// A Leaflet map with its tile layer and its layer of facility markers.
 struct MapHandle {
     map: Map,
-    markers: LayerGroup,
+    markers: FeatureGroup,
     tiles: Option<(String, TileLayer)>,
     fitted: bool,
+    shown: Rc<Shown>,
+    /// Kept alive as long as the map: Leaflet calls it on every marker click.
+    _on_click: Closure<dyn Fn(JsValue)>,
 }
 
 impl MapHandle {
@@ -88,13 +115,22 @@ impl MapHandle {
             &LatLng::new(FALLBACK_CENTER.0, FALLBACK_CENTER.1),
             FALLBACK_ZOOM,
         );
-        let markers = LayerGroup::new();
+        let markers = FeatureGroup::new();
         markers.add_to(&map);
+        let shown = Rc::new(Shown::default());
+        let on_click = {
+            let map = map.clone();
+            let shown = Rc::clone(&shown);
+            Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| open_popup(&map, &shown, &event))
+        };
+        markers.on("click", on_click.as_ref());
         Ok(MapHandle {
             map,
             markers,
             tiles: None,
             fitted: false,
+            shown,
+            _on_click: on_click,
         })
     }
 
@@ -121,6 +157,7 @@ impl MapHandle {
     /// the map to them.
     fn show(&mut self, facilities: &Facilities, lang: Lang) {
         self.markers.clear_layers();
+        let mut pins = Vec::with_capacity(facilities.len());
         let mut bounds: Option<LatLngBounds> = None;
         for (id, facility) in facilities.iter() {
             let position = LatLng::new(facility.location.lat(), facility.location.lon());
@@ -135,12 +172,6 @@ impl MapHandle {
             options.set_rise_on_hover(true);
             options.set_z_index_offset(icons::z_index_offset(facility.kind));
             let marker = Marker::new_with_options(&position, &options);
-            match popup_content(facility, &routes::facility_href(id), lang) {
-                Ok(content) => {
-                    marker.bind_popup_with_options(&content, &js_sys::Object::new());
-                }
-                Err(err) => leptos::logging::error!("popup: {err:?}"),
-            }
             marker.add_to_layer_group(&self.markers);
             match &bounds {
                 Some(b) => {
@@ -148,7 +179,15 @@ impl MapHandle {
                 }
                 None => bounds = Some(LatLngBounds::new(&position, &position)),
             }
+            pins.push(Pin {
+                id,
+                kind: facility.kind,
+                name: name.to_owned(),
+                position,
+            });
         }
+        self.shown.pins.replace(pins);
+        self.shown.lang.set(lang);
         if let (false, Some(bounds)) = (self.fitted, bounds) {
             let options = js_sys::Object::new();
             // Reflect::set on a fresh plain object cannot fail.
@@ -163,28 +202,93 @@ impl MapHandle {
     }
 }
 
-/// The popup of a marker: name, kind and a link to the facility page. Built as DOM nodes so a
+/// Opens a popup at a tapped marker listing every facility under the tap (nearest first), so
+/// a facility hidden under an overlapping marker can still be reached.
+fn open_popup(map: &Map, shown: &Shown, event: &JsValue) {
+    let Some(clicked) = js_sys::Reflect::get(event, &"latlng".into())
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Object>().ok())
+    else {
+        return;
+    };
+    let clicked: LatLng = clicked.unchecked_into();
+    // Leaflet reports a marker click at the marker's own position; where the finger or mouse
+    // was comes from the DOM event. A keyboard "click" (Enter on a focused marker) has no
+    // pointer, so the marker's position stands in.
+    let pointer =
+        pointer_position(map, event).unwrap_or_else(|| map.lat_lng_to_container_point(&clicked));
+    let pins = shown.pins.borrow();
+    let mut near: Vec<(f64, &Pin)> = pins
+        .iter()
+        .map(|pin| {
+            let at = map.lat_lng_to_container_point(&pin.position);
+            ((at.x() - pointer.x()).hypot(at.y() - pointer.y()), pin)
+        })
+        .filter(|(distance, _)| *distance <= TAP_RADIUS_PX)
+        .collect();
+    if near.is_empty() {
+        // The tap hit the marker's edge, farther than the radius from every centre.
+        near = pins
+            .iter()
+            .filter(|pin| {
+                pin.position.lat() == clicked.lat() && pin.position.lng() == clicked.lng()
+            })
+            .map(|pin| (0.0, pin))
+            .collect();
+    }
+    near.sort_by(|a, b| a.0.total_cmp(&b.0));
+    near.truncate(MAX_POPUP_ENTRIES);
+    let Some((_, first)) = near.first() else {
+        return;
+    };
+    match popup_content(near.iter().map(|(_, pin)| *pin), shown.lang.get()) {
+        Ok(content) => {
+            map.open_popup_with_content(&content, &first.position);
+        }
+        Err(err) => leptos::logging::error!("popup: {err:?}"),
+    }
+}
+
+/// The pointer's position in the map container, from the DOM event under a Leaflet event.
+fn pointer_position(map: &Map, event: &JsValue) -> Option<Point> {
+    let original = js_sys::Reflect::get(event, &"originalEvent".into()).ok()?;
+    if !original.has_type::<web_sys::MouseEvent>() {
+        return None;
+    }
+    let convert: js_sys::Function = js_sys::Reflect::get(map, &"mouseEventToContainerPoint".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let point: Point = convert.call1(map, &original).ok()?.unchecked_into();
+    (point.x().is_finite() && point.y().is_finite()).then_some(point)
+}
+
+/// A popup: for each facility its name, kind and a link to its page. Built as DOM nodes so a
 /// name is always text, never markup.
-fn popup_content(
-    facility: &caremap_model::Facility,
-    href: &str,
+fn popup_content<'a>(
+    pins: impl Iterator<Item = &'a Pin>,
     lang: Lang,
 ) -> Result<web_sys::Element, JsValue> {
     let document = document();
-    let root = document.create_element("div")?;
+    let root = document.create_element("ul")?;
     root.set_class_name("popup");
-    let name = document.create_element("strong")?;
-    name.set_class_name("popup-name");
-    name.set_text_content(Some(facility.name.display(lang)));
-    let kind = document.create_element("span")?;
-    kind.set_class_name("popup-kind");
-    kind.set_text_content(Some(facility.kind.label(lang)));
-    let link = document.create_element("a")?;
-    link.set_class_name("popup-link");
-    link.set_attribute("href", href)?;
-    link.set_text_content(Some(td_string!(locale_of(lang), popup_details)));
-    root.append_child(&name)?;
-    root.append_child(&kind)?;
-    root.append_child(&link)?;
-    Ok(root.unchecked_into())
+    for pin in pins {
+        let item = document.create_element("li")?;
+        item.set_class_name("popup-item");
+        let name = document.create_element("strong")?;
+        name.set_class_name("popup-name");
+        name.set_text_content(Some(&pin.name));
+        let kind = document.create_element("span")?;
+        kind.set_class_name("popup-kind");
+        kind.set_text_content(Some(pin.kind.label(lang)));
+        let link = document.create_element("a")?;
+        link.set_class_name("popup-link");
+        link.set_attribute("href", &routes::facility_href(pin.id))?;
+        link.set_text_content(Some(td_string!(locale_of(lang), popup_details)));
+        item.append_child(&name)?;
+        item.append_child(&kind)?;
+        item.append_child(&link)?;
+        root.append_child(&item)?;
+    }
+    Ok(root)
 }
