@@ -9,6 +9,8 @@ pub mod map;
 pub mod pages;
 pub mod registry;
 pub mod routes;
+pub mod store;
+pub mod sync;
 
 use crate::components::Header;
 use crate::i18n::{td_string, use_i18n, I18nContextProvider, LangMemory};

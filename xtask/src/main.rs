@@ -116,6 +116,26 @@ fn test() -> Result<()> {
     shell::step("unit and server integration tests (SQLite and PostgreSQL)");
     Cmd::new("cargo").arg("test").run()?;
 
+    shell::step(
+        "browser tests of the PWA's store and sync engine (wasm-bindgen-test in headless Chromium)",
+    );
+    // The runner reads webdriver.json (Chromium's flags) from the repository root.
+    Cmd::new("cargo")
+        .args([
+            "test",
+            "--package",
+            "caremap",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            shell::cargo_bin_dir().join("wasm-bindgen-test-runner"),
+        )
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .run()?;
+
     shell::step("building the PWA and the server for the end-to-end tests");
     build_pwa()?;
     Cmd::new("cargo")

@@ -9,6 +9,8 @@ use std::path::Path;
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's ChromeDriver, which wasm-bindgen-test-runner drives.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// How much of the set-up a task needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -116,7 +118,7 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
 
 /// Debian's Chromium (Playwright's own browser download cannot work here).
 fn chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
     shell::step("installing Chromium from Debian's packages for the browser tests");

@@ -13,6 +13,7 @@ pub mod lang;
 pub mod navigation;
 pub mod nearest;
 pub mod registry;
+pub mod sync;
 pub mod text;
 
 pub use error::{Field, ValidationError};
