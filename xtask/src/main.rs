@@ -93,14 +93,7 @@ fn test() -> Result<()> {
 
     shell::step("lints (native crates, then the PWA for wasm32)");
     Cmd::new("cargo")
-        .args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
+        .args(["clippy", "--all-targets", "--", "-D", "warnings"])
         .run()?;
     Cmd::new("cargo")
         .args([
