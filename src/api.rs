@@ -5,7 +5,7 @@
 
 use caremap_model::{Cursor, FacilityRecord, Lang, RegistryPage};
 use gloo_net::http::{Request, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How many records to ask for per registry page.
 const REGISTRY_PAGE_LIMIT: u32 = 1000;
@@ -15,7 +15,7 @@ const REGISTRY_PAGE_LIMIT: u32 = 1000;
 const MAX_REGISTRY_PAGES: usize = 10_000;
 
 /// The client configuration the server publishes at `GET /api/v1/config`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientConfig {
     /// Map tile URL template, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
     pub tile_url: String,
@@ -171,7 +171,7 @@ pub async fn fetch_registry_since(
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn error_bodies_are_read_and_others_keep_the_status() {
         let err = server_error(
             400,
@@ -191,7 +191,7 @@ mod tests {
         assert!(err.user_message(Lang::En).contains("502"));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn registry_url_carries_cursor_and_limit() {
         assert_eq!(
             registry_url(Cursor::from_seq(42), 1000),
@@ -199,7 +199,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn config_parses() {
         let config: ClientConfig = serde_json::from_str(
             r#"{"tile_url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "tile_attribution": "© OpenStreetMap contributors", "demo": true}"#,

@@ -89,7 +89,7 @@ pub fn LangMemory() -> impl IntoView {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn locales_and_langs_map_both_ways() {
         for lang in Lang::ALL {
             assert_eq!(lang_of(locale_of(lang)), lang);

@@ -7,10 +7,15 @@ pub mod components;
 pub mod i18n;
 pub mod map;
 pub mod pages;
+pub mod pwa;
 pub mod registry;
 pub mod routes;
 pub mod store;
 pub mod sync;
+
+// The library's unit tests run in headless Chromium like the browser tests in tests/.
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use crate::components::Header;
 use crate::i18n::{td_string, use_i18n, I18nContextProvider, LangMemory};
@@ -31,6 +36,7 @@ pub fn App() -> impl IntoView {
             <DocumentTitle />
             <Router>
                 <Header />
+                <components::UpdateBanner />
                 <Routes fallback=NotFound>
                     <Route path=routes::map_path() view=MapPage />
                     <Route path=routes::facility_path() view=FacilityPage />

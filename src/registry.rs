@@ -1,15 +1,25 @@
-//! The facility registry as the app holds it: the live facilities, the feed cursor, the load
-//! state and the server's client configuration, shared through one [`Registry`] context that the
-//! map, the list and the facility page all read.
+//! The facility registry as the app holds it: the live facilities, the sync state and the
+//! server's client configuration, shared through one [`Registry`] context that the map, the list
+//! and the facility page all read.
 //!
-//! Today it is filled from the network on start; the IndexedDB store will slot in here (read
-//! first, then sync from the cursor) without the pages changing.
+//! On start the app reads what the phone's IndexedDB store holds and shows it at once; only then
+//! does it ask the server for the changes after the stored cursor ([`crate::sync::pull`]). It
+//! syncs again when the browser comes back `online`, every few minutes while open, and after a
+//! failure with a jittered backoff. Without IndexedDB (private mode) it still works, from memory.
 
 use crate::api::{self, ApiError, ClientConfig};
+use crate::store::{self, Store, StoreError, SyncMeta};
+use crate::sync::{self, HttpRegistry, PullEvent, SyncError};
+use caremap_model::sync::Backoff;
 use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, Lang};
+use chrono::{DateTime, Utc};
+use leptos::ev;
+use leptos::leptos_dom::helpers::TimeoutHandle;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
 
 /// The live (not deleted) facilities, by id, and the last version seen of every id (deleted
 /// ones included, so a late older record cannot bring a deleted facility back).
@@ -73,34 +83,113 @@ impl Facilities {
     }
 }
 
-/// Where loading the registry stands.
+/// Whether the pages have something to show yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadState {
+    /// Reading the phone's store, or the first sync of an empty one is under way.
     Loading,
+    /// What the phone holds is shown (possibly nothing, if the registry is empty).
     Ready,
-    Failed(ApiError),
+    /// The phone holds nothing and the first sync failed.
+    Failed(SyncError),
+}
+
+/// Where the registry sync stands, for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncPhase {
+    /// Reading the phone's store; no sync yet.
+    Starting,
+    /// A pull is under way; `records` changes stored so far.
+    Syncing { records: u32 },
+    /// The last pull reached the end of the feed.
+    Synced,
+    /// The network is gone; the next sync starts when it is back.
+    Offline,
+    /// The last pull failed for another reason.
+    Failed(SyncError),
+}
+
+/// The sync state shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub phase: SyncPhase,
+    /// When a pull last reached the end of the feed (kept in the store across visits).
+    pub last_complete: Option<DateTime<Utc>>,
+    /// The phone's store is unusable (no IndexedDB, storage full…): say so, it matters offline.
+    pub store_problem: Option<StoreError>,
+}
+
+/// How often the registry is synced while the app is open.
+const SYNC_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// localStorage key of the last client configuration, so the map has its tiles offline.
+const CONFIG_KEY: &str = "caremap.config.v1";
+
+/// The phone's store, once opened.
+#[derive(Clone)]
+enum Local {
+    Opening,
+    Open(Rc<Store>),
+    /// No IndexedDB: the registry lives in memory for this visit, from this cursor.
+    Memory(Cursor),
+}
+
+/// Bookkeeping of the sync loop (not reactive).
+struct Engine {
+    local: Local,
+    running: bool,
+    /// A sync was asked for while one ran: run again when it ends.
+    again: bool,
+    /// Consecutive failed pulls, for the backoff.
+    failures: u32,
+    retry: Option<TimeoutHandle>,
 }
 
 /// The registry context. Copy it freely: it is a handle to signals.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Registry {
     pub facilities: RwSignal<Facilities>,
     pub state: RwSignal<LoadState>,
     pub config: RwSignal<Option<ClientConfig>>,
-    cursor: RwSignal<Cursor>,
+    pub sync: RwSignal<SyncStatus>,
+    engine: StoredValue<Engine, LocalStorage>,
 }
 
 impl Registry {
-    /// Creates the registry, provides it to every component below and starts loading.
+    /// Creates the registry, provides it to every component below, shows what the phone holds
+    /// and starts syncing.
     pub fn provide() -> Self {
         let registry = Registry {
             facilities: RwSignal::new(Facilities::default()),
             state: RwSignal::new(LoadState::Loading),
-            config: RwSignal::new(None),
-            cursor: RwSignal::new(Cursor::START),
+            config: RwSignal::new(load_cached_config()),
+            sync: RwSignal::new(SyncStatus {
+                phase: SyncPhase::Starting,
+                last_complete: None,
+                store_problem: None,
+            }),
+            engine: StoredValue::new_local(Engine {
+                local: Local::Opening,
+                running: false,
+                again: false,
+                failures: 0,
+                retry: None,
+            }),
         };
         provide_context(registry);
-        registry.refresh();
+        spawn_local(registry.open_local());
+        // The handles live as long as the page: the registry is the app's own.
+        let _ = window_event_listener(ev::online, move |_| registry.sync_now());
+        let _ = window_event_listener(ev::offline, move |_| {
+            registry.sync.update(|s| {
+                if !matches!(s.phase, SyncPhase::Syncing { .. }) {
+                    s.phase = SyncPhase::Offline;
+                }
+            });
+        });
+        if let Err(err) = set_interval_with_handle(move || registry.sync_now(), SYNC_EVERY) {
+            leptos::logging::warn!("periodic sync not scheduled: {err:?}");
+        }
         registry
     }
 
@@ -109,30 +198,206 @@ impl Registry {
         expect_context::<Registry>()
     }
 
-    /// Fetches the client configuration (once) and every registry change since the cursor.
-    pub fn refresh(self) {
-        self.state.set(LoadState::Loading);
+    /// Opens the store, shows what it holds, then syncs.
+    async fn open_local(self) {
+        let local = match Store::open(store::DB_NAME).await {
+            Ok(store) => {
+                let store = Rc::new(store);
+                match read_store(&store).await {
+                    Ok((records, meta)) => {
+                        let held = !records.is_empty();
+                        self.facilities.update(|f| f.apply(records));
+                        self.sync.update(|s| s.last_complete = meta.last_complete);
+                        if held || meta.last_complete.is_some() {
+                            self.state.set(LoadState::Ready);
+                        }
+                    }
+                    Err(err) => {
+                        leptos::logging::warn!("reading the store: {err}");
+                        self.sync.update(|s| s.store_problem = Some(err));
+                    }
+                }
+                Local::Open(store)
+            }
+            Err(err) => {
+                leptos::logging::warn!("no local store: {err}");
+                self.sync.update(|s| s.store_problem = Some(err));
+                Local::Memory(Cursor::START)
+            }
+        };
+        self.engine.update_value(|e| e.local = local);
+        self.sync_now();
+    }
+
+    /// Pulls the changes since the last sync now, unless a pull is running (then one more
+    /// follows it) or the store is still opening (it syncs when open).
+    pub fn sync_now(self) {
+        let local = self.engine.try_update_value(|e| {
+            if e.running || matches!(e.local, Local::Opening) {
+                e.again = e.running;
+                return None;
+            }
+            e.running = true;
+            e.again = false;
+            if let Some(retry) = e.retry.take() {
+                retry.clear();
+            }
+            Some(e.local.clone())
+        });
+        let Some(Some(local)) = local else { return };
         spawn_local(async move {
-            if self.config.get_untracked().is_none() {
-                match api::fetch_config().await {
-                    Ok(config) => self.config.set(Some(config)),
-                    // The map works without tiles; the registry load below reports the outage.
-                    Err(err) => leptos::logging::warn!("config: {err}"),
+            self.sync
+                .update(|s| s.phase = SyncPhase::Syncing { records: 0 });
+            self.refresh_config().await;
+            let outcome = match local {
+                Local::Open(store) => self.pull_into(&store).await,
+                Local::Memory(cursor) => self.pull_into_memory(cursor).await,
+                Local::Opening => return,
+            };
+            self.finish(outcome);
+        });
+    }
+
+    async fn refresh_config(self) {
+        match api::fetch_config().await {
+            Ok(config) => {
+                if self.config.get_untracked().as_ref() != Some(&config) {
+                    save_cached_config(&config);
+                    self.config.set(Some(config));
                 }
             }
-            match api::fetch_registry_since(self.cursor.get_untracked()).await {
-                Ok((records, cursor)) => {
-                    self.facilities
-                        .update(|facilities| facilities.apply(records));
-                    self.cursor.set(cursor);
+            // The cached configuration (if any) serves; the pull reports the outage.
+            Err(err) => leptos::logging::warn!("config: {err}"),
+        }
+    }
+
+    /// One pull into the store; the pages it stores are applied to what is shown.
+    async fn pull_into(self, store: &Store) -> Result<Option<DateTime<Utc>>, SyncError> {
+        let mut pending: Vec<FacilityRecord> = Vec::new();
+        let result = sync::pull(store, &HttpRegistry, Utc::now, |event| match event {
+            PullEvent::Reset => {
+                pending.clear();
+                self.facilities.set(Facilities::default());
+            }
+            PullEvent::Page { page, progress } => {
+                pending.extend(page.items.iter().cloned());
+                self.sync.update(|s| {
+                    s.phase = SyncPhase::Syncing {
+                        records: progress.records,
+                    }
+                });
+                // An empty phone shows the first page at once; after that, the map is redrawn
+                // once at the end rather than after every page of a large first sync.
+                if self.facilities.with_untracked(Facilities::is_empty) {
+                    self.facilities.update(|f| f.apply(pending.drain(..)));
                     self.state.set(LoadState::Ready);
                 }
-                Err(err) => {
-                    leptos::logging::warn!("registry: {err}");
-                    self.state.set(LoadState::Failed(err));
+            }
+        })
+        .await;
+        if !pending.is_empty() {
+            self.facilities.update(|f| f.apply(pending));
+        }
+        result.map(|meta| meta.last_complete)
+    }
+
+    /// Without a store: every change after `cursor`, kept in memory for this visit.
+    async fn pull_into_memory(self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, SyncError> {
+        let (records, cursor) = api::fetch_registry_since(cursor).await?;
+        self.facilities.update(|f| f.apply(records));
+        self.engine
+            .update_value(|e| e.local = Local::Memory(cursor));
+        Ok(Some(Utc::now()))
+    }
+
+    /// Records how a pull ended and plans the next one.
+    fn finish(self, outcome: Result<Option<DateTime<Utc>>, SyncError>) {
+        let again = self.engine.try_update_value(|e| {
+            e.running = false;
+            std::mem::take(&mut e.again)
+        });
+        match outcome {
+            Ok(last_complete) => {
+                self.engine.update_value(|e| e.failures = 0);
+                self.sync.update(|s| {
+                    s.phase = SyncPhase::Synced;
+                    s.last_complete = last_complete.or(s.last_complete);
+                    if matches!(s.store_problem, Some(StoreError::QuotaExceeded)) {
+                        s.store_problem = None;
+                    }
+                });
+                self.state.set(LoadState::Ready);
+                if again == Some(true) {
+                    self.sync_now();
                 }
             }
-        });
+            Err(err) => {
+                leptos::logging::warn!("registry sync: {err}");
+                let offline =
+                    !browser_online() || matches!(err, SyncError::Api(ApiError::Network(_)));
+                self.sync.update(|s| {
+                    if let SyncError::Store(problem) = &err {
+                        s.store_problem = Some(problem.clone());
+                    }
+                    s.phase = if offline {
+                        SyncPhase::Offline
+                    } else {
+                        SyncPhase::Failed(err.clone())
+                    };
+                });
+                if self.state.with_untracked(|s| *s != LoadState::Ready) {
+                    self.state.set(LoadState::Failed(err.clone()));
+                }
+                // Passing trouble (a dropped link, a busy server) is retried after a jittered,
+                // growing delay; a browser that knows it is offline waits for `online` instead.
+                if err.is_transient() && browser_online() {
+                    self.schedule_retry();
+                }
+            }
+        }
+    }
+
+    fn schedule_retry(self) {
+        let failures = self
+            .engine
+            .try_update_value(|e| {
+                e.failures = e.failures.saturating_add(1);
+                e.failures
+            })
+            .unwrap_or(1);
+        let delay = Backoff::DEFAULT.delay(failures - 1, js_sys::Math::random());
+        match set_timeout_with_handle(move || self.sync_now(), delay) {
+            Ok(handle) => self.engine.update_value(|e| e.retry = Some(handle)),
+            Err(err) => leptos::logging::warn!("retry not scheduled: {err:?}"),
+        }
+    }
+}
+
+/// Everything the store holds of the registry.
+async fn read_store(store: &Store) -> Result<(Vec<FacilityRecord>, SyncMeta), StoreError> {
+    let records = store.facilities().await?;
+    let meta = store.sync_meta().await?;
+    Ok((records, meta))
+}
+
+/// `navigator.onLine`, true where unknown.
+fn browser_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn load_cached_config() -> Option<ClientConfig> {
+    let text = local_storage()?.get_item(CONFIG_KEY).ok().flatten()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn save_cached_config(config: &ClientConfig) {
+    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(config)) {
+        // A full localStorage only costs the tiles' URL offline; the registry is elsewhere.
+        let _ = storage.set_item(CONFIG_KEY, &text);
     }
 }
 
@@ -169,7 +434,7 @@ mod tests {
         .expect("valid tombstone")
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn tombstones_remove_and_stale_versions_are_ignored() {
         let mut facilities = Facilities::default();
         facilities.apply([
@@ -187,7 +452,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn list_is_sorted_by_kind_then_name() {
         let mut facilities = Facilities::default();
         facilities.apply([

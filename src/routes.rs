@@ -37,7 +37,7 @@ pub fn facility_href(id: FacilityId) -> String {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn facility_links_match_the_route() {
         let id: FacilityId = "0192f0c4-5b7e-7cc0-8000-000000000001"
             .parse()

@@ -7,7 +7,7 @@
 
 use caremap::api::ApiError;
 use caremap::store::{stores, Store, SCHEMA_VERSION};
-use caremap::sync::{pull, RegistrySource};
+use caremap::sync::{pull, PullEvent, RegistrySource};
 use caremap_model::{
     Cursor, Facility, FacilityId, FacilityKind, FacilityRecord, LatLon, Name, Names, RegistryPage,
 };
@@ -130,9 +130,13 @@ async fn pages_are_stored_one_by_one_with_their_cursor_and_survive_reopening() {
     let store = fresh(name).await;
     let feed = ScriptedFeed::new((0..25).map(|n| live(n, 1)).collect(), 10);
     let mut seen = Vec::new();
-    let meta = pull(&store, &feed, now, |p| seen.push(p.records))
-        .await
-        .unwrap();
+    let meta = pull(&store, &feed, now, |event| {
+        if let PullEvent::Page { progress, .. } = event {
+            seen.push(progress.records);
+        }
+    })
+    .await
+    .unwrap();
     assert_eq!(seen, [10, 20, 25]);
     assert_eq!(meta.cursor, Cursor::from_seq(25));
     assert_eq!(meta.last_complete, Some(now()));

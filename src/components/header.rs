@@ -1,6 +1,6 @@
 //! The app header: the app's name (a link home) and the language switch.
 
-use super::LangSwitch;
+use super::{LangSwitch, SyncBar};
 use crate::i18n::{t, use_i18n};
 use crate::routes;
 use leptos::prelude::*;
@@ -16,5 +16,6 @@ pub fn Header() -> impl IntoView {
             </a>
             <LangSwitch />
         </header>
+        <SyncBar />
     }
 }

@@ -1,14 +1,16 @@
 //! Pieces of the interface used by the pages: header, language switch, legend, facility list,
-//! load status and demo banner.
+//! load status, demo banner and the banner that offers a new version.
 
 mod facility_list;
 mod header;
 mod lang_switch;
 mod legend;
 mod status;
+mod update_banner;
 
 pub use facility_list::{area_text, FacilityCount, FacilityList};
 pub use header::Header;
 pub use lang_switch::LangSwitch;
 pub use legend::Legend;
-pub use status::{DemoBanner, LoadStatus};
+pub use status::{ago, DemoBanner, LoadStatus, SyncBar};
+pub use update_banner::UpdateBanner;

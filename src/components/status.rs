@@ -1,9 +1,13 @@
-//! Load status of the registry (loading, or a failure with a retry button) and the banner that
-//! marks demonstration data.
+//! Load status of the registry (loading, or a failure with a retry button), the sync bar
+//! ("offline", "synced 5 min ago", progress of a sync) and the banner that marks demonstration
+//! data.
 
 use crate::i18n::{t, use_i18n, use_lang};
-use crate::registry::{LoadState, Registry};
+use crate::registry::{LoadState, Registry, SyncPhase};
+use caremap_model::Lang;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use std::time::Duration;
 
 #[component]
 pub fn LoadStatus() -> impl IntoView {
@@ -25,7 +29,7 @@ pub fn LoadStatus() -> impl IntoView {
                     " "
                     {move || err.user_message(lang.get())}
                 </p>
-                <button type="button" class="button" on:click=move |_| registry.refresh()>
+                <button type="button" class="button" on:click=move |_| registry.sync_now()>
                     {t!(i18n, retry)}
                 </button>
             </div>
@@ -43,5 +47,151 @@ pub fn DemoBanner() -> impl IntoView {
         <Show when=demo>
             <p class="notice notice-demo" data-testid="demo-banner">{t!(i18n, demo_banner)}</p>
         </Show>
+    }
+}
+
+/// How often "synced N min ago" is brought up to date.
+const CLOCK_TICK: Duration = Duration::from_secs(20);
+
+/// The sync bar: whether the phone is offline, when the registry was last synced, the progress
+/// of a sync under way, and why a sync failed (with a retry button). `data-state` says which:
+/// `loading`, `syncing`, `synced`, `offline` or `error`.
+#[component]
+pub fn SyncBar() -> impl IntoView {
+    let lang = use_lang();
+    let registry = Registry::expect();
+    let now = RwSignal::new(Utc::now());
+    if let Ok(handle) = set_interval_with_handle(move || now.set(Utc::now()), CLOCK_TICK) {
+        on_cleanup(move || handle.clear());
+    }
+    let state = move || {
+        registry.sync.with(|s| match s.phase {
+            SyncPhase::Starting => "loading",
+            SyncPhase::Syncing { .. } => "syncing",
+            SyncPhase::Synced => "synced",
+            SyncPhase::Offline => "offline",
+            SyncPhase::Failed(_) => "error",
+        })
+    };
+    let text = move || {
+        let lang = lang.get();
+        let now = now.get();
+        registry.sync.with(|s| {
+            let last = || match s.last_complete {
+                Some(at) => ago(at, now, lang),
+                None => lang.pick("尚未同步", "never synced").to_owned(),
+            };
+            match &s.phase {
+                SyncPhase::Starting => lang
+                    .pick("正在读取本机数据…", "Reading saved data…")
+                    .to_owned(),
+                SyncPhase::Syncing { records: 0 } => lang.pick("正在同步…", "Syncing…").to_owned(),
+                SyncPhase::Syncing { records } => match lang {
+                    Lang::Zh => format!("正在同步… 已下载 {records} 条更新"),
+                    Lang::En => format!("Syncing… {records} updates downloaded"),
+                },
+                SyncPhase::Synced => match lang {
+                    Lang::Zh => format!("已同步 · {}", last()),
+                    Lang::En => format!("Up to date · synced {}", last()),
+                },
+                SyncPhase::Offline => match lang {
+                    Lang::Zh => format!("离线 · 上次同步：{}", last()),
+                    Lang::En => format!("Offline · last synced {}", last()),
+                },
+                SyncPhase::Failed(err) => match lang {
+                    Lang::Zh => {
+                        format!("同步失败：{} 上次同步：{}", err.user_message(lang), last())
+                    }
+                    Lang::En => format!(
+                        "Sync failed: {} Last synced {}",
+                        err.user_message(lang),
+                        last()
+                    ),
+                },
+            }
+        })
+    };
+    let can_retry = move || {
+        registry
+            .sync
+            .with(|s| matches!(s.phase, SyncPhase::Offline | SyncPhase::Failed(_)))
+    };
+    let store_problem = move || {
+        registry
+            .sync
+            .with(|s| s.store_problem.as_ref().map(|p| p.user_message(lang.get())))
+    };
+    view! {
+        <div class="sync-bar" data-testid="sync-status" data-state=state role="status">
+            <span class="sync-dot" aria-hidden="true"></span>
+            <span class="sync-text">{text}</span>
+            <Show when=can_retry>
+                <button type="button" class="button button-small" on:click=move |_| registry.sync_now()>
+                    {move || lang.get().pick("立即同步", "Sync now")}
+                </button>
+            </Show>
+        </div>
+        {move || {
+            store_problem()
+                .map(|message| {
+                    view! {
+                        <p class="notice notice-error" role="alert" data-testid="store-problem">
+                            {message}
+                        </p>
+                    }
+                })
+        }}
+    }
+}
+
+/// How long ago `then` was, in plain words: "刚刚", "5 分钟前", "3 小时前", "2 天前".
+pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>, lang: Lang) -> String {
+    let minutes = (now - then).num_minutes().max(0);
+    let (n, zh, en) = match minutes {
+        0 => return lang.pick("刚刚", "just now").to_owned(),
+        1..=59 => (minutes, "分钟前", "min ago"),
+        60..=1439 => (minutes / 60, "小时前", "h ago"),
+        _ => (
+            minutes / 1440,
+            "天前",
+            if minutes < 2880 {
+                "day ago"
+            } else {
+                "days ago"
+            },
+        ),
+    };
+    match lang {
+        Lang::Zh => format!("{n} {zh}"),
+        Lang::En => format!("{n} {en}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn ages_read_plainly_in_both_languages() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+            .single()
+            .expect("time");
+        let cases = [
+            (0, "刚刚", "just now"),
+            (59, "刚刚", "just now"),
+            (5 * 60, "5 分钟前", "5 min ago"),
+            (3 * 3600 + 59, "3 小时前", "3 h ago"),
+            (24 * 3600, "1 天前", "1 day ago"),
+            (3 * 86400, "3 天前", "3 days ago"),
+            // A phone clock behind the server's: never "in 5 minutes".
+            (-300, "刚刚", "just now"),
+        ];
+        for (seconds, zh, en) in cases {
+            let then = now - chrono::Duration::seconds(seconds);
+            assert_eq!(ago(then, now, Lang::Zh), zh, "{seconds} s");
+            assert_eq!(ago(then, now, Lang::En), en, "{seconds} s");
+        }
     }
 }

@@ -58,7 +58,7 @@ pub fn div_icon(kind: FacilityKind) -> Result<leaflet::Icon, JsValue> {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn classes_carry_the_wire_name() {
         assert_eq!(
             marker_class(FacilityKind::FeverClinic),

@@ -321,7 +321,7 @@ mod tests {
             .expect("valid time")
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn open_now_follows_hours_unless_declared_closed() {
         let open = r#"{"state": "open"}"#;
         let f = facility("Mo-Fr 08:00-12:00", open);
@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(open_now(&closed, at(9)), Some(OpenNow::Closed));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn facility_clock_is_china_standard_time() {
         let offset = now_at_facilities() - Utc::now().naive_utc();
         assert!((offset.num_minutes() - 8 * 60).abs() <= 1);

@@ -5,7 +5,7 @@
 //! one a step at a time. A registry page and the cursor after it are written in one
 //! transaction: a sync cut off mid-way resumes after the last page that was stored whole.
 
-use caremap_model::{Cursor, FacilityRecord, RegistryPage};
+use caremap_model::{Cursor, FacilityRecord, Lang, RegistryPage};
 use chrono::{DateTime, Utc};
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
@@ -61,6 +61,25 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// One line for a user, in their language: what happened and what they can do.
+    pub fn user_message(&self, lang: Lang) -> String {
+        match self {
+            StoreError::QuotaExceeded => lang.pick(
+                "手机存储空间不足，机构数据无法保存到本机。请清理手机空间后重试。",
+                "The phone is out of storage for caremap: facilities cannot be saved on it. Free some space and try again.",
+            ),
+            StoreError::Open(_) => lang.pick(
+                "无法使用本机存储（可能是无痕模式），离线时将看不到机构数据。",
+                "This browser's local storage is not available (private mode?): facilities will not be there offline.",
+            ),
+            StoreError::Other(_) => lang.pick(
+                "本机存储出错，机构数据可能没有保存。请重新打开应用后重试。",
+                "The phone's local storage failed; facilities may not have been saved. Reopen the app and try again.",
+            ),
+        }
+        .to_owned()
+    }
+
     fn from_idb(err: indexed_db_futures::error::Error) -> Self {
         let text = err.to_string();
         if text.contains("QuotaExceeded") {

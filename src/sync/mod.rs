@@ -7,7 +7,7 @@
 
 use crate::api::ApiError;
 use crate::store::{Store, StoreError, SyncMeta};
-use caremap_model::{Cursor, RegistryPage};
+use caremap_model::{Cursor, Lang, RegistryPage};
 use chrono::{DateTime, Utc};
 
 /// Where registry pages come from.
@@ -37,6 +37,18 @@ pub struct Progress {
     pub records: u32,
 }
 
+/// What a pull reports as it goes, so the app can show what it stored without reading it back.
+#[derive(Debug, Clone, Copy)]
+pub enum PullEvent<'a> {
+    /// The server disowned our cursor: everything held was forgotten; a full sync follows.
+    Reset,
+    /// A page was stored whole, with its cursor.
+    Page {
+        page: &'a RegistryPage,
+        progress: Progress,
+    },
+}
+
 /// Why a pull stopped before the end of the feed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncError {
@@ -55,6 +67,14 @@ impl SyncError {
             SyncError::Store(_) => false,
         }
     }
+
+    /// One line for a user, in their language.
+    pub fn user_message(&self, lang: Lang) -> String {
+        match self {
+            SyncError::Api(err) => err.user_message(lang),
+            SyncError::Store(err) => err.user_message(lang),
+        }
+    }
 }
 
 /// The error code of a cursor the server never gave.
@@ -64,12 +84,13 @@ const INVALID_CURSOR: &str = "invalid_cursor";
 const MAX_PAGES_PER_PULL: u32 = 100_000;
 
 /// Pulls every change after the stored cursor into `store`. Each page is stored with its
-/// cursor before the next is asked for; on an error, what was stored stays stored.
+/// cursor before the next is asked for, then reported to `on_event`; on an error, what was
+/// stored stays stored.
 pub async fn pull(
     store: &Store,
     source: &impl RegistrySource,
     now: impl Fn() -> DateTime<Utc>,
-    mut on_progress: impl FnMut(Progress),
+    mut on_event: impl FnMut(PullEvent<'_>),
 ) -> Result<SyncMeta, SyncError> {
     let mut meta = store.sync_meta().await?;
     let mut progress = Progress {
@@ -86,6 +107,7 @@ pub async fn pull(
             {
                 store.reset_registry().await?;
                 meta = SyncMeta::default();
+                on_event(PullEvent::Reset);
                 continue;
             }
             Err(err) => return Err(err.into()),
@@ -93,7 +115,10 @@ pub async fn pull(
         meta = store.apply_page(&page, now()).await?;
         progress.pages += 1;
         progress.records += u32::try_from(page.items.len()).unwrap_or(u32::MAX);
-        on_progress(progress);
+        on_event(PullEvent::Page {
+            page: &page,
+            progress,
+        });
         if !page.has_more {
             return Ok(meta);
         }

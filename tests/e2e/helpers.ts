@@ -1,6 +1,11 @@
 // Shared helpers of the end-to-end tests: the registry as the server reports it, and a guard
 // that fails a test on any CSP violation or uncaught error in the page.
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export type FacilityRecord = {
   id: string;
@@ -26,11 +31,14 @@ export const KIND_LABELS: Record<string, { zh: string; en: string }> = {
 };
 
 /** Every live facility the server holds, read through the public registry feed. */
-export async function liveFacilities(request: APIRequestContext): Promise<FacilityRecord[]> {
+export async function liveFacilities(
+  request: APIRequestContext,
+  baseURL = '',
+): Promise<FacilityRecord[]> {
   const byId = new Map<string, FacilityRecord>();
   let since = '';
   for (;;) {
-    const res = await request.get(`/api/v1/registry?since=${since}&limit=1000`);
+    const res = await request.get(`${baseURL}/api/v1/registry?since=${since}&limit=1000`);
     expect(res.ok()).toBeTruthy();
     const page = await res.json();
     for (const item of page.items as FacilityRecord[]) byId.set(item.id, item);
@@ -52,5 +60,77 @@ export function watchPage(page: Page) {
   });
   return {
     assertClean: () => expect(problems, problems.join('\n')).toEqual([]),
+  };
+}
+
+const repoRoot = path.resolve(__dirname, '../..');
+
+/** The server binary `cargo xtask test` built (the same one the config's webServer runs). */
+export const serverBin =
+  process.env.CAREMAP_SERVER_BIN ?? path.join(repoRoot, 'target/debug/caremap-server');
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A server of the test's own, on its own SQLite database, serving the built PWA. */
+export type OwnServer = {
+  baseURL: string;
+  /** Runs a `caremap-server` command on this server's database and returns what it printed. */
+  cli: (...args: string[]) => string;
+  stop: () => Promise<void>;
+};
+
+/**
+ * Starts `caremap-server serve` on a fresh database, seeded first by running each of `seeds`
+ * (arguments of a `caremap-server` command such as `['demo', '--size', '20000']`).
+ */
+export async function startServer(seeds: string[][] = [['demo']]): Promise<OwnServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-own-'));
+  const database = `sqlite://${path.join(dir, 'own.sqlite')}`;
+  const cli = (...args: string[]) =>
+    execFileSync(serverBin, ['--database', database, ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, RUST_LOG: 'warn' },
+    });
+  for (const seed of seeds) cli(...seed);
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    serverBin,
+    ['--database', database, 'serve', '--dist', path.join(repoRoot, 'dist'),
+      '--addr', `127.0.0.1:${port}`, '--tile-url', `${baseURL}/e2e-no-tiles/{z}/{x}/{y}.png`],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let tries = 0; ; tries++) {
+    try {
+      if ((await fetch(`${baseURL}/api/v1/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (tries > 300 || child.exitCode !== null) {
+      child.kill();
+      throw new Error(`caremap-server did not start on ${baseURL}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseURL,
+    cli,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -4,12 +4,18 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Instant;
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// Prints a heading for a step of a task.
+/// When the task started, so each step shows how long the task has run (CI has a time limit).
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Prints a heading for a step of a task, with the minutes and seconds since the first step.
 pub fn step(what: &str) {
-    println!("\n==> {what}");
+    let elapsed = STARTED.get_or_init(Instant::now).elapsed().as_secs();
+    println!("\n==> [{:02}:{:02}] {what}", elapsed / 60, elapsed % 60);
 }
 
 /// Cargo's bin folder, where `cargo install` puts Trunk and wasm-bindgen.
