@@ -29,11 +29,15 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API and the PWA.
     Serve(ServeArgs),
-    /// Seed the demo registry (about 400 made-up facilities around Yuyao).
+    /// Seed the demo registry (about 400 made-up facilities around Yuyao), or with --size a
+    /// synthetic one of N made-up facilities all over Zhejiang (for tests and benchmarks).
     Demo {
-        /// Delete every facility that is not demo data and reset edited demo facilities.
+        /// Delete every facility that is not part of the seeded registry and reset edited ones.
         #[arg(long)]
         replace: bool,
+        /// Seed a synthetic registry of this many facilities (1 to 200000) instead.
+        #[arg(long, value_name = "N", value_parser = parse_size)]
+        size: Option<usize>,
     },
     /// Import a registry file (GeoJSON from OpenStreetMap, or the CSV template).
     Import {
@@ -96,12 +100,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(open(&cli.database).await?, args).await,
-        Command::Demo { replace } => {
+        Command::Demo { replace, size } => {
             let store = open(&cli.database).await?;
-            let s = demo::seed(store.as_ref(), replace).await?;
+            let started = std::time::Instant::now();
+            let s = match size {
+                None => demo::seed(store.as_ref(), replace).await?,
+                Some(size) => demo::seed_synthetic(store.as_ref(), size, replace).await?,
+            };
             println!(
-                "演示数据 / demo registry: added {} · updated {} · unchanged {} · deleted {}",
-                s.added, s.updated, s.unchanged, s.deleted
+                "演示数据 / demo registry: added {} · updated {} · unchanged {} · deleted {} ({:.1} s)",
+                s.added,
+                s.updated,
+                s.unchanged,
+                s.deleted,
+                started.elapsed().as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -114,6 +126,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cli.database).await?;
             facility(store, command).await
         }
+    }
+}
+
+/// `demo --size`: a whole number from 1 to [`demo::synthetic::MAX_SIZE`] (`_` allowed: 100_000).
+fn parse_size(raw: &str) -> Result<usize, String> {
+    let max = demo::synthetic::MAX_SIZE;
+    match raw.replace('_', "").parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of facilities from 1 to {max}")),
     }
 }
 

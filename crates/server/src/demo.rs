@@ -6,8 +6,11 @@
 //! rough centres are real; every facility, name and phone number is invented, and every name
 //! says so: “（演示）” in Chinese, “(demo)” in English. The PWA shows a demo banner while any
 //! demo facility is in the registry (`GET /api/v1/config` → `demo: true`).
+//!
+//! [`synthetic`] makes registries of any size up to 200,000 over the whole of Zhejiang, for
+//! tests and benchmarks of large registries (`demo --size N`).
 
-use crate::store::{Store, StoreError, UpsertOutcome};
+use crate::store::{DeleteOutcome, Store, StoreError, UpsertOutcome};
 use caremap_model::{Address, AreaName, Field, Name, Note};
 use caremap_model::{
     AdminArea, Capacity, ExternalId, Facility, FacilityId, FacilityKind, LatLon, Names,
@@ -17,6 +20,8 @@ use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeSet, HashSet};
+
+pub mod synthetic;
 
 const SEED: u64 = 0x5959_2026;
 
@@ -482,21 +487,77 @@ pub async fn seed(store: &dyn Store, replace: bool) -> Result<SeedSummary, SeedE
     let mut summary = SeedSummary::default();
     if replace {
         let keep: HashSet<FacilityId> = facilities.iter().map(|(id, _)| *id).collect();
-        for record in store.list().await? {
-            if !keep.contains(&record.id) {
-                store.delete(record.id).await?;
-                summary.deleted += 1;
+        let others: Vec<FacilityId> = store
+            .list()
+            .await?
+            .into_iter()
+            .map(|record| record.id)
+            .filter(|id| !keep.contains(id))
+            .collect();
+        summary.tally_deletions(store.delete_batch(&others).await?);
+    }
+    summary.tally(store.upsert_batch(&facilities).await?);
+    Ok(summary)
+}
+
+/// Facilities [`seed_synthetic`] writes per transaction: few transactions, bounded memory.
+pub const SYNTHETIC_CHUNK: usize = 5_000;
+
+/// Writes the synthetic registry of `size` facilities ([`synthetic`]) in transactions of
+/// [`SYNTHETIC_CHUNK`]. With `replace`, every facility that is not part of it (the small demo
+/// registry too) is deleted afterwards and edited ones are reset. Seeding the same size again
+/// changes nothing; a larger size adds the difference.
+pub async fn seed_synthetic(
+    store: &dyn Store,
+    size: usize,
+    replace: bool,
+) -> Result<SeedSummary, SeedError> {
+    let before: Vec<FacilityId> = if replace {
+        store.list().await?.into_iter().map(|r| r.id).collect()
+    } else {
+        Vec::new()
+    };
+    let mut summary = SeedSummary::default();
+    let mut written = HashSet::new();
+    let mut generator = synthetic::registry(size)?;
+    loop {
+        let chunk = generator
+            .by_ref()
+            .take(SYNTHETIC_CHUNK)
+            .collect::<Result<Vec<_>, _>>()?;
+        if chunk.is_empty() {
+            break;
+        }
+        if replace {
+            written.extend(chunk.iter().map(|(id, _)| *id));
+        }
+        summary.tally(store.upsert_batch(&chunk).await?);
+    }
+    let others: Vec<FacilityId> = before
+        .into_iter()
+        .filter(|id| !written.contains(id))
+        .collect();
+    summary.tally_deletions(store.delete_batch(&others).await?);
+    Ok(summary)
+}
+
+impl SeedSummary {
+    fn tally(&mut self, outcomes: Vec<UpsertOutcome>) {
+        for outcome in outcomes {
+            match outcome {
+                UpsertOutcome::Added => self.added += 1,
+                UpsertOutcome::Updated => self.updated += 1,
+                UpsertOutcome::Unchanged => self.unchanged += 1,
             }
         }
     }
-    for outcome in store.upsert_batch(&facilities).await? {
-        match outcome {
-            UpsertOutcome::Added => summary.added += 1,
-            UpsertOutcome::Updated => summary.updated += 1,
-            UpsertOutcome::Unchanged => summary.unchanged += 1,
-        }
+
+    fn tally_deletions(&mut self, outcomes: Vec<DeleteOutcome>) {
+        self.deleted += outcomes
+            .iter()
+            .filter(|o| matches!(o, DeleteOutcome::Deleted { .. }))
+            .count();
     }
-    Ok(summary)
 }
 
 #[cfg(test)]

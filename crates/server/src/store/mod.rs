@@ -6,11 +6,16 @@
 //!   facility appears in the feed once, at the number of its latest change;
 //! - an upsert whose facility equals what is stored changes nothing (no version, no number), so
 //!   re-importing a file does not make every phone download the registry again;
-//! - a batch is written all or nothing;
+//! - a batch is written all or nothing, and changed facilities take their numbers in batch order;
 //! - a deletion leaves a tombstone: the id stays, the version goes up, the body goes.
 //!
 //! Facilities are keyed by [`FacilityId`]; imports derive it from the external id with
 //! [`FacilityId::from_external`], which is deterministic, so no separate lookup table is needed.
+//!
+//! Batches are written set-wise, `UPSERT_CHUNK` facilities at a time: one read of the stored
+//! rows, one update of the sequence and one multi-row write per chunk, all in the batch's one
+//! transaction (`plan_upserts` and `plan_deletes` decide, the backends read and write). So an
+//! import or a synthetic demo registry of 100,000 facilities takes seconds, not minutes.
 
 pub mod postgres;
 pub mod sqlite;
@@ -18,6 +23,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit, RegistryPage};
 use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -94,6 +100,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces a facility by a tombstone.
     async fn delete(&self, id: FacilityId) -> Result<DeleteOutcome, StoreError>;
+
+    /// Replaces every facility of `ids` by a tombstone in one transaction: all or nothing.
+    /// Returns one outcome per id, in order; the tombstones take their numbers in that order. An
+    /// id named twice is deleted once (the second is [`DeleteOutcome::AlreadyDeleted`]).
+    async fn delete_batch(&self, ids: &[FacilityId]) -> Result<Vec<DeleteOutcome>, StoreError>;
 
     /// One facility's current record (a tombstone if deleted).
     async fn get(&self, id: FacilityId) -> Result<Option<FacilityRecord>, StoreError>;
@@ -227,6 +238,103 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Facilities an upsert reads and writes per statement (8 bound values each, well under the
+/// bind-parameter limits of SQLite, 32,766, and PostgreSQL, 65,535).
+pub(crate) const UPSERT_CHUNK: usize = 500;
+
+/// Refuses a batch that names a facility twice, before anything is written.
+pub(crate) fn check_no_duplicates(batch: &[(FacilityId, Facility)]) -> Result<(), StoreError> {
+    let mut seen = HashSet::with_capacity(batch.len());
+    match batch.iter().find(|(id, _)| !seen.insert(*id)) {
+        Some((id, _)) => Err(StoreError::DuplicateInBatch(*id)),
+        None => Ok(()),
+    }
+}
+
+/// What an upsert compares a facility with: its stored row.
+pub(crate) struct Stored {
+    pub version: i64,
+    pub deleted: bool,
+    pub body: Option<String>,
+}
+
+/// A row an upsert writes: inserted, or replacing the stored one.
+pub(crate) struct Write<'a> {
+    pub id: FacilityId,
+    pub facility: &'a Facility,
+    pub body: String,
+    pub version: i64,
+}
+
+/// Decides what upserting `chunk` does, given the stored rows of its facilities: the outcome of
+/// each facility, in chunk order, and the rows to write, in chunk order too (the order in which
+/// they take their sequence numbers). A facility equal to its live stored row is left alone.
+pub(crate) fn plan_upserts<'a>(
+    chunk: &'a [(FacilityId, Facility)],
+    stored: &HashMap<FacilityId, Stored>,
+) -> Result<(Vec<UpsertOutcome>, Vec<Write<'a>>), StoreError> {
+    let mut outcomes = Vec::with_capacity(chunk.len());
+    let mut writes = Vec::with_capacity(chunk.len());
+    for (id, facility) in chunk {
+        let body = serde_json::to_string(facility).map_err(|e| StoreError::Corrupt {
+            id: id.to_string(),
+            detail: e.to_string(),
+        })?;
+        let (outcome, version) = match stored.get(id) {
+            Some(row) if !row.deleted && same_body(row.body.as_deref(), &body, facility) => {
+                outcomes.push(UpsertOutcome::Unchanged);
+                continue;
+            }
+            Some(row) if row.deleted => (UpsertOutcome::Added, row.version + 1),
+            Some(row) => (UpsertOutcome::Updated, row.version + 1),
+            None => (UpsertOutcome::Added, 1),
+        };
+        outcomes.push(outcome);
+        writes.push(Write {
+            id: *id,
+            facility,
+            body,
+            version,
+        });
+    }
+    Ok((outcomes, writes))
+}
+
+/// A tombstone a batch deletion writes.
+pub(crate) struct Tombstone {
+    pub id: FacilityId,
+    pub version: i64,
+}
+
+/// Decides what deleting the `ids` of a chunk does, given the stored rows (version, deleted) of
+/// those that have one; `done` holds the ids deleted earlier in the same batch.
+pub(crate) fn plan_deletes(
+    ids: &[FacilityId],
+    stored: &HashMap<FacilityId, (i64, bool)>,
+    done: &mut HashSet<FacilityId>,
+) -> (Vec<DeleteOutcome>, Vec<Tombstone>) {
+    let mut outcomes = Vec::with_capacity(ids.len());
+    let mut tombstones = Vec::with_capacity(ids.len());
+    for id in ids {
+        let outcome = match stored.get(id) {
+            None => DeleteOutcome::NotFound,
+            Some((_, true)) => DeleteOutcome::AlreadyDeleted,
+            Some(_) if !done.insert(*id) => DeleteOutcome::AlreadyDeleted,
+            Some((version, false)) => {
+                tombstones.push(Tombstone {
+                    id: *id,
+                    version: version + 1,
+                });
+                DeleteOutcome::Deleted {
+                    version: u64::try_from(version + 1).unwrap_or_default(),
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    (outcomes, tombstones)
 }
 
 /// The clock for `updated_at`, truncated to microseconds so every backend stores it exactly.

@@ -10,14 +10,14 @@
 //! so the lock costs nothing that matters; reads take no lock.
 
 use super::{
-    cursor_seq, is_demo, now, page_from_rows, same_body, DeleteOutcome, RawPage, Row, Store,
-    StoreError, UpsertOutcome,
+    check_no_duplicates, cursor_seq, is_demo, now, page_from_rows, plan_deletes, plan_upserts,
+    DeleteOutcome, RawPage, Row, Store, StoreError, Stored, UpsertOutcome, UPSERT_CHUNK,
 };
 use async_trait::async_trait;
 use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit};
 use sqlx::postgres::{PgPoolOptions, PgRow};
-use sqlx::{PgConnection, PgPool, Postgres, Row as _, Transaction};
-use std::collections::HashSet;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -66,11 +66,62 @@ fn read_row(row: &PgRow) -> Result<Row, sqlx::Error> {
 }
 
 async fn next_seq(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE registry_sequence SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
+    take_seqs(conn, 1).await
+}
+
+/// Takes the next `n` numbers of the sequence; returns the first.
+async fn take_seqs(conn: &mut PgConnection, n: usize) -> Result<i64, sqlx::Error> {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE registry_sequence SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq",
     )
+    .bind(n)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok(last - n + 1)
+}
+
+/// The stored rows of the facilities of `chunk` that have one.
+async fn read_stored(
+    conn: &mut PgConnection,
+    chunk: &[(FacilityId, Facility)],
+) -> Result<HashMap<FacilityId, Stored>, StoreError> {
+    let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| id.as_uuid()).collect();
+    let rows: Vec<(Uuid, i64, bool, Option<String>)> =
+        sqlx::query_as("SELECT id, version, deleted, body FROM facilities WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, version, deleted, body)| {
+            (
+                FacilityId::from(id),
+                Stored {
+                    version,
+                    deleted,
+                    body,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The version and deleted flag of the facilities of `ids` that have a row.
+async fn read_versions(
+    conn: &mut PgConnection,
+    ids: &[FacilityId],
+) -> Result<HashMap<FacilityId, (i64, bool)>, StoreError> {
+    let ids: Vec<Uuid> = ids.iter().map(FacilityId::as_uuid).collect();
+    let rows: Vec<(Uuid, i64, bool)> =
+        sqlx::query_as("SELECT id, version, deleted FROM facilities WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, version, deleted)| (FacilityId::from(id), (version, deleted)))
+        .collect())
 }
 
 #[async_trait]
@@ -84,68 +135,37 @@ impl Store for PostgresStore {
         &self,
         batch: &[(FacilityId, Facility)],
     ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        check_no_duplicates(batch)?;
         let mut tx = self.begin_write().await?;
-        let mut seen = HashSet::with_capacity(batch.len());
         let mut outcomes = Vec::with_capacity(batch.len());
         let updated_at = now();
-        for (id, facility) in batch {
-            // Checked as we go, after earlier writes: a failure here rolls back the whole batch.
-            if !seen.insert(*id) {
-                return Err(StoreError::DuplicateInBatch(*id));
+        for chunk in batch.chunks(UPSERT_CHUNK) {
+            let stored = read_stored(&mut tx, chunk).await?;
+            let (chunk_outcomes, writes) = plan_upserts(chunk, &stored)?;
+            outcomes.extend(chunk_outcomes);
+            if writes.is_empty() {
+                continue;
             }
-            let id_uuid = id.as_uuid();
-            let body = serde_json::to_string(facility).map_err(|e| StoreError::Corrupt {
-                id: id.to_string(),
-                detail: e.to_string(),
-            })?;
-            let existing: Option<(i64, bool, Option<String>)> =
-                sqlx::query_as("SELECT version, deleted, body FROM facilities WHERE id = $1")
-                    .bind(id_uuid)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let outcome = match &existing {
-                Some((_, false, stored)) if same_body(stored.as_deref(), &body, facility) => {
-                    UpsertOutcome::Unchanged
-                }
-                Some((version, deleted, _)) => {
-                    let seq = next_seq(&mut tx).await?;
-                    sqlx::query(
-                        "UPDATE facilities SET seq = $1, version = $2, updated_at = $3, deleted = FALSE, \
-                         body = $4, kind = $5, demo = $6 WHERE id = $7",
-                    )
-                    .bind(seq)
-                    .bind(version + 1)
-                    .bind(updated_at)
-                    .bind(&body)
-                    .bind(facility.kind.as_str())
-                    .bind(is_demo(facility))
-                    .bind(id_uuid)
-                    .execute(&mut *tx)
-                    .await?;
-                    if *deleted {
-                        UpsertOutcome::Added
-                    } else {
-                        UpsertOutcome::Updated
-                    }
-                }
-                None => {
-                    let seq = next_seq(&mut tx).await?;
-                    sqlx::query(
-                        "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) \
-                         VALUES ($1, $2, 1, $3, FALSE, $4, $5, $6)",
-                    )
-                    .bind(id_uuid)
-                    .bind(seq)
-                    .bind(updated_at)
-                    .bind(&body)
-                    .bind(facility.kind.as_str())
-                    .bind(is_demo(facility))
-                    .execute(&mut *tx)
-                    .await?;
-                    UpsertOutcome::Added
-                }
-            };
-            outcomes.push(outcome);
+            let first_seq = take_seqs(&mut tx, writes.len()).await?;
+            let mut insert = QueryBuilder::<Postgres>::new(
+                "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) ",
+            );
+            insert.push_values(writes.iter().zip(first_seq..), |mut row, (w, seq)| {
+                row.push_bind(w.id.as_uuid())
+                    .push_bind(seq)
+                    .push_bind(w.version)
+                    .push_bind(updated_at)
+                    .push_bind(false)
+                    .push_bind(w.body.as_str())
+                    .push_bind(w.facility.kind.as_str())
+                    .push_bind(is_demo(w.facility));
+            });
+            insert.push(
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
+                 updated_at = excluded.updated_at, deleted = FALSE, body = excluded.body, \
+                 kind = excluded.kind, demo = excluded.demo",
+            );
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(outcomes)
@@ -181,6 +201,44 @@ impl Store for PostgresStore {
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn delete_batch(&self, ids: &[FacilityId]) -> Result<Vec<DeleteOutcome>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut outcomes = Vec::with_capacity(ids.len());
+        let mut done = HashSet::with_capacity(ids.len());
+        let updated_at = now();
+        for chunk in ids.chunks(UPSERT_CHUNK) {
+            let stored = read_versions(&mut tx, chunk).await?;
+            let (chunk_outcomes, tombstones) = plan_deletes(chunk, &stored, &mut done);
+            outcomes.extend(chunk_outcomes);
+            if tombstones.is_empty() {
+                continue;
+            }
+            let first_seq = take_seqs(&mut tx, tombstones.len()).await?;
+            // Every row exists, so each takes the DO UPDATE branch: one statement for the chunk.
+            let mut write = QueryBuilder::<Postgres>::new(
+                "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) ",
+            );
+            write.push_values(tombstones.iter().zip(first_seq..), |mut row, (w, seq)| {
+                row.push_bind(w.id.as_uuid())
+                    .push_bind(seq)
+                    .push_bind(w.version)
+                    .push_bind(updated_at)
+                    .push_bind(true)
+                    .push_bind(None::<String>)
+                    .push_bind(None::<String>)
+                    .push_bind(false);
+            });
+            write.push(
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
+                 updated_at = excluded.updated_at, deleted = TRUE, body = NULL, kind = NULL, \
+                 demo = excluded.demo",
+            );
+            write.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 
     async fn get(&self, id: FacilityId) -> Result<Option<FacilityRecord>, StoreError> {

@@ -7,14 +7,14 @@
 //! out and committed in order.
 
 use super::{
-    cursor_seq, is_demo, now, page_from_rows, same_body, DeleteOutcome, RawPage, Row, Store,
-    StoreError, UpsertOutcome,
+    check_no_duplicates, cursor_seq, is_demo, now, page_from_rows, plan_deletes, plan_upserts,
+    DeleteOutcome, RawPage, Row, Store, StoreError, Stored, UpsertOutcome, UPSERT_CHUNK,
 };
 use async_trait::async_trait;
 use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row as _, SqliteConnection, SqlitePool};
-use std::collections::HashSet;
+use sqlx::{QueryBuilder, Row as _, Sqlite, SqliteConnection, SqlitePool};
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -55,11 +55,76 @@ fn read_row(row: &sqlx::sqlite::SqliteRow) -> Result<Row, sqlx::Error> {
 }
 
 async fn next_seq(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE registry_sequence SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
+    take_seqs(conn, 1).await
+}
+
+/// Takes the next `n` numbers of the sequence; returns the first.
+async fn take_seqs(conn: &mut SqliteConnection, n: usize) -> Result<i64, sqlx::Error> {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE registry_sequence SET last_seq = last_seq + ? WHERE id = 1 RETURNING last_seq",
     )
+    .bind(n)
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok(last - n + 1)
+}
+
+/// The stored rows of the facilities of `chunk` that have one.
+async fn read_stored(
+    conn: &mut SqliteConnection,
+    chunk: &[(FacilityId, Facility)],
+) -> Result<HashMap<FacilityId, Stored>, StoreError> {
+    let mut select = QueryBuilder::<Sqlite>::new(
+        "SELECT id, version, deleted, body FROM facilities WHERE id IN (",
+    );
+    let mut ids = select.separated(", ");
+    for (id, _) in chunk {
+        ids.push_bind(id.to_string());
+    }
+    select.push(")");
+    let rows: Vec<(String, i64, bool, Option<String>)> =
+        select.build_query_as().fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|(id, version, deleted, body)| {
+            let id = id.parse().map_err(|e| StoreError::Corrupt {
+                id: id.clone(),
+                detail: format!("id: {e}"),
+            })?;
+            Ok((
+                id,
+                Stored {
+                    version,
+                    deleted,
+                    body,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The version and deleted flag of the facilities of `ids` that have a row.
+async fn read_versions(
+    conn: &mut SqliteConnection,
+    ids: &[FacilityId],
+) -> Result<HashMap<FacilityId, (i64, bool)>, StoreError> {
+    let mut select =
+        QueryBuilder::<Sqlite>::new("SELECT id, version, deleted FROM facilities WHERE id IN (");
+    let mut list = select.separated(", ");
+    for id in ids {
+        list.push_bind(id.to_string());
+    }
+    select.push(")");
+    let rows: Vec<(String, i64, bool)> = select.build_query_as().fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|(id, version, deleted)| {
+            let parsed = id.parse().map_err(|e| StoreError::Corrupt {
+                id: id.clone(),
+                detail: format!("id: {e}"),
+            })?;
+            Ok((parsed, (version, deleted)))
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -73,68 +138,37 @@ impl Store for SqliteStore {
         &self,
         batch: &[(FacilityId, Facility)],
     ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        check_no_duplicates(batch)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut seen = HashSet::with_capacity(batch.len());
         let mut outcomes = Vec::with_capacity(batch.len());
         let updated_at = now();
-        for (id, facility) in batch {
-            // Checked as we go, after earlier writes: a failure here rolls back the whole batch.
-            if !seen.insert(*id) {
-                return Err(StoreError::DuplicateInBatch(*id));
+        for chunk in batch.chunks(UPSERT_CHUNK) {
+            let stored = read_stored(&mut tx, chunk).await?;
+            let (chunk_outcomes, writes) = plan_upserts(chunk, &stored)?;
+            outcomes.extend(chunk_outcomes);
+            if writes.is_empty() {
+                continue;
             }
-            let id_text = id.to_string();
-            let body = serde_json::to_string(facility).map_err(|e| StoreError::Corrupt {
-                id: id_text.clone(),
-                detail: e.to_string(),
-            })?;
-            let existing: Option<(i64, bool, Option<String>)> =
-                sqlx::query_as("SELECT version, deleted, body FROM facilities WHERE id = ?")
-                    .bind(&id_text)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let outcome = match &existing {
-                Some((_, false, stored)) if same_body(stored.as_deref(), &body, facility) => {
-                    UpsertOutcome::Unchanged
-                }
-                Some((version, deleted, _)) => {
-                    let seq = next_seq(&mut tx).await?;
-                    sqlx::query(
-                        "UPDATE facilities SET seq = ?, version = ?, updated_at = ?, deleted = 0, \
-                         body = ?, kind = ?, demo = ? WHERE id = ?",
-                    )
-                    .bind(seq)
-                    .bind(version + 1)
-                    .bind(updated_at)
-                    .bind(&body)
-                    .bind(facility.kind.as_str())
-                    .bind(is_demo(facility))
-                    .bind(&id_text)
-                    .execute(&mut *tx)
-                    .await?;
-                    if *deleted {
-                        UpsertOutcome::Added
-                    } else {
-                        UpsertOutcome::Updated
-                    }
-                }
-                None => {
-                    let seq = next_seq(&mut tx).await?;
-                    sqlx::query(
-                        "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) \
-                         VALUES (?, ?, 1, ?, 0, ?, ?, ?)",
-                    )
-                    .bind(&id_text)
-                    .bind(seq)
-                    .bind(updated_at)
-                    .bind(&body)
-                    .bind(facility.kind.as_str())
-                    .bind(is_demo(facility))
-                    .execute(&mut *tx)
-                    .await?;
-                    UpsertOutcome::Added
-                }
-            };
-            outcomes.push(outcome);
+            let first_seq = take_seqs(&mut tx, writes.len()).await?;
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) ",
+            );
+            insert.push_values(writes.iter().zip(first_seq..), |mut row, (w, seq)| {
+                row.push_bind(w.id.to_string())
+                    .push_bind(seq)
+                    .push_bind(w.version)
+                    .push_bind(updated_at)
+                    .push_bind(false)
+                    .push_bind(w.body.as_str())
+                    .push_bind(w.facility.kind.as_str())
+                    .push_bind(is_demo(w.facility));
+            });
+            insert.push(
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
+                 updated_at = excluded.updated_at, deleted = 0, body = excluded.body, \
+                 kind = excluded.kind, demo = excluded.demo",
+            );
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(outcomes)
@@ -170,6 +204,44 @@ impl Store for SqliteStore {
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn delete_batch(&self, ids: &[FacilityId]) -> Result<Vec<DeleteOutcome>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut outcomes = Vec::with_capacity(ids.len());
+        let mut done = HashSet::with_capacity(ids.len());
+        let updated_at = now();
+        for chunk in ids.chunks(UPSERT_CHUNK) {
+            let stored = read_versions(&mut tx, chunk).await?;
+            let (chunk_outcomes, tombstones) = plan_deletes(chunk, &stored, &mut done);
+            outcomes.extend(chunk_outcomes);
+            if tombstones.is_empty() {
+                continue;
+            }
+            let first_seq = take_seqs(&mut tx, tombstones.len()).await?;
+            // Every row exists, so each takes the DO UPDATE branch: one statement for the chunk.
+            let mut write = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) ",
+            );
+            write.push_values(tombstones.iter().zip(first_seq..), |mut row, (w, seq)| {
+                row.push_bind(w.id.to_string())
+                    .push_bind(seq)
+                    .push_bind(w.version)
+                    .push_bind(updated_at)
+                    .push_bind(true)
+                    .push_bind(None::<String>)
+                    .push_bind(None::<String>)
+                    .push_bind(false);
+            });
+            write.push(
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
+                 updated_at = excluded.updated_at, deleted = 1, body = NULL, kind = NULL, \
+                 demo = excluded.demo",
+            );
+            write.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 
     async fn get(&self, id: FacilityId) -> Result<Option<FacilityRecord>, StoreError> {

@@ -52,6 +52,9 @@ impl Store for BrokenStore {
     async fn delete(&self, _: FacilityId) -> Result<DeleteOutcome, StoreError> {
         self.fail().await
     }
+    async fn delete_batch(&self, _: &[FacilityId]) -> Result<Vec<DeleteOutcome>, StoreError> {
+        self.fail().await
+    }
     async fn get(&self, _: FacilityId) -> Result<Option<FacilityRecord>, StoreError> {
         self.fail().await
     }

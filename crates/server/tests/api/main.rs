@@ -6,6 +6,7 @@ mod errors;
 mod failures;
 mod helpers;
 mod import;
+mod large;
 mod registry;
 mod serve;
 mod store;
