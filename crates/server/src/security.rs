@@ -4,7 +4,10 @@
 //! (`'wasm-unsafe-eval'`) and the inline `<script type="module">` loader Trunk writes into
 //! `dist/index.html`, allowed by the SHA-256 hash of its exact text (computed at start-up from the
 //! file, so a rebuild with a different loader needs a restart, not a config change). Map tiles
-//! may come from the tile server's origin.
+//! may come from the tile server's origin: as images (`img-src`, Leaflet's `<img>`), and as
+//! fetches (`connect-src`), because the service worker fetches the tiles it caches and a
+//! worker's fetches fall under `connect-src`. The service worker and its Workbox runtime are
+//! files of this origin (`worker-src 'self'`, `script-src 'self'`) and need no inline script.
 
 use axum::http::{header, HeaderName, HeaderValue};
 use base64::Engine as _;
@@ -61,13 +64,16 @@ pub fn content_security_policy(script_hashes: &[String], tile_origin: Option<&st
         script_src.push_str(hash);
     }
     let mut img_src = String::from("'self' data:");
+    let mut connect_src = String::from("'self'");
     if let Some(origin) = tile_origin {
-        img_src.push(' ');
-        img_src.push_str(origin);
+        for directive in [&mut img_src, &mut connect_src] {
+            directive.push(' ');
+            directive.push_str(origin);
+        }
     }
     format!(
         "default-src 'self'; script-src {script_src}; style-src 'self'; img-src {img_src}; \
-         connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
+         connect-src {connect_src}; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
          base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
 }
@@ -107,6 +113,23 @@ init();</SCRIPT><script>1</script></head></html>"#;
             inline_scripts(html),
             ["import init from '/x.js';\ninit();", "1"]
         );
+    }
+
+    #[test]
+    fn tiles_may_be_shown_and_fetched_by_the_service_worker() {
+        let csp = content_security_policy(&[], Some("https://*.tile.example.org"));
+        assert!(
+            csp.contains("img-src 'self' data: https://*.tile.example.org;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("connect-src 'self' https://*.tile.example.org;"),
+            "{csp}"
+        );
+        assert!(csp.contains("worker-src 'self';"), "{csp}");
+        assert!(csp.contains("manifest-src 'self';"), "{csp}");
+        let same_origin = content_security_policy(&[], None);
+        assert!(same_origin.contains("connect-src 'self';"), "{same_origin}");
     }
 
     #[test]
