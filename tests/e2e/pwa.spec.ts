@@ -1,0 +1,308 @@
+// The PWA shell: the service worker makes the app open with no network (also on a deep link),
+// Chromium finds the app installable, and a new release is offered with "reload" and taken over
+// when the user accepts.
+import { test, expect, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { liveFacilities, watchPage } from './helpers';
+
+const repoRoot = path.resolve(__dirname, '../..');
+const serverBin =
+  process.env.CAREMAP_SERVER_BIN ?? path.join(repoRoot, 'target/debug/caremap-server');
+
+/** Resolves once a service worker controls the page (the first install claims it). */
+async function controlledByServiceWorker(page: Page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) =>
+        navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
+      );
+    }
+  });
+}
+
+/** The app's header with its name: what a resident sees first. */
+function appHeader(page: Page) {
+  return page.locator('header.app-header', { hasText: 'caremap 就医地图' });
+}
+
+test('the app shell opens with no network, also on a deep link to a facility', async ({
+  page,
+  context,
+  request,
+}) => {
+  const guard = watchPage(page);
+  const [facility] = await liveFacilities(request);
+  await page.goto('/');
+  await expect(appHeader(page)).toBeVisible();
+  await controlledByServiceWorker(page);
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(appHeader(page)).toBeVisible();
+  expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+
+  // A client route that was never visited comes from the precached index.html.
+  await page.goto(`/facility/${facility.id}`);
+  await expect(page).toHaveURL(new RegExp(`/facility/${facility.id}$`));
+  await expect(appHeader(page)).toBeVisible();
+  await page.reload();
+  await expect(appHeader(page)).toBeVisible();
+
+  // The API is never answered from a cache: offline, it fails like any network request.
+  expect(
+    await page.evaluate(() =>
+      fetch('/api/v1/config').then(
+        () => 'answered',
+        () => 'failed',
+      ),
+    ),
+  ).toBe('failed');
+
+  await context.setOffline(false);
+  guard.assertClean();
+});
+
+test('map tiles seen once are shown offline', async ({ page, context }) => {
+  const guard = watchPage(page);
+  // The tile server of the tests (the config's --tile-url, same origin) answers with one small
+  // image for every tile, including the service worker's own fetches.
+  const tile = fs.readFileSync(path.join(repoRoot, 'public/icon-192.png'));
+  await context.route('**/e2e-no-tiles/**', (route) =>
+    route.fulfill({ status: 200, contentType: 'image/png', body: tile }),
+  );
+  await page.goto('/');
+  await expect(appHeader(page)).toBeVisible();
+  await controlledByServiceWorker(page);
+
+  // Once controlled, the tiles the map shows pass through the worker into its tile cache.
+  const tileURL = '/e2e-no-tiles/3/6/3.png';
+  const showTile = (src: string) =>
+    page.evaluate(
+      (src) =>
+        new Promise<string>((resolve) => {
+          const img = new Image();
+          img.onload = () => resolve(`shown ${img.naturalWidth}px`);
+          img.onerror = () => resolve('missing');
+          img.src = src;
+          document.body.append(img);
+        }),
+      src,
+    );
+  expect(await showTile(tileURL)).toBe('shown 192px');
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        const cache = await caches.open('caremap-tiles');
+        return (await cache.keys()).map((request) => new URL(request.url).pathname);
+      }),
+    )
+    .toContain(tileURL);
+
+  await context.unrouteAll();
+  await context.setOffline(true);
+  await page.reload();
+  await expect(appHeader(page)).toBeVisible();
+  expect(await showTile(tileURL)).toBe('shown 192px');
+  // A tile never seen is not invented.
+  expect(await showTile('/e2e-no-tiles/3/7/3.png')).toBe('missing');
+  await context.setOffline(false);
+  guard.assertClean();
+});
+
+test('Chromium finds the app installable, with a maskable icon', async ({
+  playwright,
+  launchOptions,
+  baseURL,
+  request,
+}) => {
+  // Chromium never offers to install from an incognito profile, which is what a test's own
+  // context is: this test runs in a browser profile on disk.
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-profile-'));
+  const context = await playwright.chromium.launchPersistentContext(profile, {
+    ...launchOptions,
+    baseURL,
+    locale: 'zh-CN',
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const guard = watchPage(page);
+    await page.goto('/');
+    await expect(appHeader(page)).toBeVisible();
+    await controlledByServiceWorker(page);
+
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    expect(installabilityErrors).toEqual([]);
+    const { errors } = await cdp.send('Page.getAppManifest');
+    expect(errors).toEqual([]);
+    await expect(page.locator('link[rel="apple-touch-icon"]')).toHaveAttribute(
+      'href',
+      '/apple-touch-icon.png',
+    );
+    guard.assertClean();
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+
+  const response = await request.get('/manifest.webmanifest');
+  expect(response.headers()['content-type']).toBe('application/manifest+json');
+  const manifest = await response.json();
+  expect(manifest.name).toBe('caremap 就医地图');
+  expect(manifest.short_name).toBe('就医地图');
+  expect(manifest.display).toBe('standalone');
+  const icons = manifest.icons as { src: string; sizes: string; type: string; purpose?: string }[];
+  const maskable = icons.filter((icon) => (icon.purpose ?? 'any').split(' ').includes('maskable'));
+  expect(maskable.map((icon) => icon.sizes)).toContain('512x512');
+  for (const size of ['192x192', '512x512']) {
+    expect(icons.some((icon) => icon.sizes === size && (icon.purpose ?? 'any').includes('any'))).toBe(
+      true,
+    );
+  }
+  for (const icon of icons) {
+    const image = await request.get(icon.src);
+    expect(image.status(), icon.src).toBe(200);
+    expect(image.headers()['content-type'], icon.src).toBe(icon.type);
+  }
+});
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A second caremap server, serving a copy of dist/ that the test may change. */
+async function serveCopyOfDist() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-pwa-'));
+  const dist = path.join(dir, 'dist');
+  fs.cpSync(path.join(repoRoot, 'dist'), dist, { recursive: true });
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    serverBin,
+    [
+      'serve',
+      '--dist', dist,
+      '--database', `sqlite://${path.join(dir, 'pwa.sqlite')}`,
+      '--addr', `127.0.0.1:${port}`,
+      '--demo-if-empty',
+      '--tile-url', `${baseURL}/e2e-no-tiles/{z}/{x}/{y}.png`,
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Wait until it answers (start-up, not an assertion).
+  for (let tries = 0; ; tries++) {
+    try {
+      if ((await fetch(`${baseURL}/api/v1/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (tries > 300 || child.exitCode !== null) {
+      child.kill();
+      throw new Error(`caremap-server did not start on ${baseURL}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseURL,
+    dist,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('a new release is offered with "reload" and takes over when accepted', async ({
+  page,
+  context,
+}) => {
+  const guard = watchPage(page);
+  const server = await serveCopyOfDist();
+  try {
+    await page.goto(`${server.baseURL}/`);
+    await expect(appHeader(page)).toBeVisible();
+    await controlledByServiceWorker(page);
+    const banner = page.getByTestId('update-banner');
+    await expect(banner).toHaveCount(0);
+
+    // Release a new version: any change to sw.js makes the browser install it. This one also
+    // marks the new worker, so the test can tell it from the old one.
+    fs.appendFileSync(path.join(server.dist, 'sw.js'), '\n// the next release\nself.caremapRelease = 2;\n');
+    await page.evaluate(() => {
+      // Marks this page, so the test sees that the page was reloaded.
+      (window as unknown as { beforeUpdate: boolean }).beforeUpdate = true;
+    });
+    await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      await registration!.update();
+    });
+
+    await expect(banner).toBeVisible();
+    await expect(banner).toContainText('新版本已就绪');
+    expect(
+      await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        return registration!.waiting !== null;
+      }),
+    ).toBe(true);
+
+    const reloaded = page.waitForEvent('load');
+    await banner.getByRole('button', { name: '重新加载' }).click();
+    await reloaded;
+
+    await expect(appHeader(page)).toBeVisible();
+    await expect(banner).toHaveCount(0);
+    expect(
+      await page.evaluate(() => (window as unknown as { beforeUpdate?: boolean }).beforeUpdate),
+    ).toBeUndefined();
+    // The page is controlled by the registration's active worker, nothing waits any more, and
+    // the active worker is the new release.
+    const state = await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      return {
+        waiting: registration!.waiting !== null,
+        controlledByActive:
+          navigator.serviceWorker.controller !== null &&
+          registration!.active === navigator.serviceWorker.controller,
+      };
+    });
+    expect(state).toEqual({ waiting: false, controlledByActive: true });
+    const releases = await Promise.all(
+      context
+        .serviceWorkers()
+        .filter((worker) => worker.url().startsWith(server.baseURL))
+        .map((worker) =>
+          worker
+            .evaluate(() => {
+              const scope = globalThis as unknown as {
+                caremapRelease?: number;
+                serviceWorker: { state: string };
+              };
+              return { release: scope.caremapRelease ?? 1, state: scope.serviceWorker.state };
+            })
+            .catch(() => null),
+        ),
+    );
+    expect(releases).toContainEqual({ release: 2, state: 'activated' });
+    guard.assertClean();
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,0 +1,76 @@
+// Generates the PWA's service worker (sw.js and Workbox's runtime, workbox-<hash>.js) into a
+// built dist directory with workbox-build's generateSW.
+//
+// Trunk runs it after every build as a post_build hook (Trunk.toml), on the staging directory
+// that becomes dist/: `node tools/sw/build-sw.mjs` reads TRUNK_STAGING_DIR. By hand:
+// `node tools/sw/build-sw.mjs dist`.
+//
+// What the worker does (docs/ARCHITECTURE.md, "Service worker"):
+// - precaches every file of the build, so the app shell opens with no network;
+// - answers navigations (client routes such as /facility/<id>) with the precached index.html,
+//   except under /api/;
+// - never answers /api/ itself: the app keeps the registry in IndexedDB and syncs over the
+//   network, so API requests go straight to the network;
+// - caches map tiles as they are seen (CacheFirst, capped), whatever origin the server's
+//   configured tile URL points to;
+// - waits when a new version installs, until the page asks it to take over (SKIP_WAITING).
+import { generateSW } from 'workbox-build';
+import * as path from 'node:path';
+
+const dir = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
+if (!dir) {
+  console.error('usage: node tools/sw/build-sw.mjs <dist dir> (or set TRUNK_STAGING_DIR)');
+  process.exit(2);
+}
+const globDirectory = path.resolve(dir);
+
+// Names that carry Trunk's content hash (caremap-19d3c4d1f3f538e6_bg.wasm, leaflet-6c92c0056ca7a79.css):
+// their URL already changes with their content, so Workbox need not add a revision.
+const TRUNK_HASHED = /-[0-9a-f]{10,16}[._]/;
+
+const { count, size, warnings } = await generateSW({
+  globDirectory,
+  swDest: path.join(globDirectory, 'sw.js'),
+  // Every build output: html, js, wasm, css, Leaflet's images, icons, the manifest.
+  globPatterns: ['**/*.{html,js,wasm,css,png,svg,ico,webmanifest,json,woff2}'],
+  dontCacheBustURLsMatching: TRUNK_HASHED,
+  // The wasm is large (and grows in debug builds); the default cap is 2 MiB.
+  maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
+  navigateFallback: '/index.html',
+  navigateFallbackDenylist: [/^\/api\//],
+  cleanupOutdatedCaches: true,
+  cacheId: 'caremap',
+  // A new version waits for the user's "reload" (the update banner posts SKIP_WAITING), so a
+  // page never runs with files from two versions; the first install takes the page at once.
+  skipWaiting: false,
+  clientsClaim: true,
+  // Workbox's runtime as a file of our own origin next to sw.js: never a CDN.
+  inlineWorkboxRuntime: false,
+  sourcemap: false,
+  mode: 'production',
+  runtimeCaching: [
+    {
+      // Map tiles: the tile server is configured at run time (cross-origin in production,
+      // same-origin in tests), so match by what the request is, not by its origin.
+      urlPattern: ({ request, url }) =>
+        request.destination === 'image' &&
+        /\/\d+\/\d+\/\d+(@2x)?\.(png|jpe?g|webp)$/i.test(url.pathname),
+      handler: 'CacheFirst',
+      options: {
+        cacheName: 'caremap-tiles',
+        expiration: {
+          maxEntries: 1500,
+          maxAgeSeconds: 30 * 24 * 60 * 60,
+          purgeOnQuotaError: true,
+        },
+        // 0: an opaque cross-origin tile (an <img> without CORS).
+        cacheableResponse: { statuses: [0, 200] },
+      },
+    },
+  ],
+});
+
+for (const warning of warnings) console.warn(`build-sw: warning: ${warning}`);
+console.log(
+  `build-sw: sw.js precaches ${count} files, ${(size / 1024).toFixed(0)} KiB, in ${globDirectory}`,
+);
