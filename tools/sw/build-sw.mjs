@@ -3,7 +3,9 @@
 //
 // Trunk runs it after every build as a post_build hook (Trunk.toml), on the staging directory
 // that becomes dist/: `node tools/sw/build-sw.mjs` reads TRUNK_STAGING_DIR. By hand:
-// `node tools/sw/build-sw.mjs dist`.
+// `node tools/sw/build-sw.mjs dist`. Debug builds (`trunk serve`, `trunk build` without
+// --release) get no worker, so development never runs on a precached older build; the app then
+// only logs that it could not register one.
 //
 // What the worker does (docs/ARCHITECTURE.md, "Service worker"):
 // - precaches every file of the build, so the app shell opens with no network;
@@ -21,6 +23,10 @@ const dir = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
 if (!dir) {
   console.error('usage: node tools/sw/build-sw.mjs <dist dir> (or set TRUNK_STAGING_DIR)');
   process.exit(2);
+}
+if (!process.argv[2] && process.env.TRUNK_PROFILE === 'debug') {
+  console.log('build-sw: debug build, no service worker');
+  process.exit(0);
 }
 const globDirectory = path.resolve(dir);
 
