@@ -5,6 +5,7 @@ mod facility_list;
 mod header;
 mod lang_switch;
 mod legend;
+pub mod open_state;
 mod status;
 mod update_banner;
 

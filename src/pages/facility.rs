@@ -1,24 +1,17 @@
 //! The facility page (`/facility/:id`): everything the registry knows about one facility.
 
+use crate::components::open_state::{
+    change_text, next_change, now_at_facilities, open_now, state_text,
+};
 use crate::components::{area_text, LoadStatus};
-use crate::i18n::{t, use_i18n, use_lang, Lang};
+use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
 use crate::registry::{LoadState, Registry};
 use crate::routes;
+use caremap_model::navigation::{self, MapApp};
 use caremap_model::{Capacity, Facility, FacilityId, Operational};
-use chrono::{FixedOffset, NaiveDateTime, Offset, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-
-/// Facilities keep China Standard Time (UTC+8, no daylight saving): "open now" is judged by the
-/// facility's clock, not by the phone's time zone.
-const FACILITY_UTC_OFFSET_SECONDS: i32 = 8 * 3600;
-
-/// The current local time at the facilities.
-fn now_at_facilities() -> NaiveDateTime {
-    let offset = FixedOffset::east_opt(FACILITY_UTC_OFFSET_SECONDS).unwrap_or_else(|| Utc.fix());
-    Utc::now().with_timezone(&offset).naive_local()
-}
 
 #[component]
 pub fn FacilityPage() -> impl IntoView {
@@ -56,28 +49,6 @@ pub fn FacilityPage() -> impl IntoView {
     }
 }
 
-/// Whether a facility is open at a moment, as far as the registry can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OpenNow {
-    Open,
-    Closed,
-    Unknown,
-}
-
-/// Open or closed at `now` (facility local time): a facility declared closed is closed whatever
-/// its hours say; `None` when it publishes no hours.
-fn open_now(facility: &Facility, now: NaiveDateTime) -> Option<OpenNow> {
-    if matches!(facility.operational, Operational::Closed { .. }) {
-        return Some(OpenNow::Closed);
-    }
-    let hours = facility.opening_hours.as_ref()?;
-    Some(match hours.is_open_at(now) {
-        Some(true) => OpenNow::Open,
-        Some(false) => OpenNow::Closed,
-        None => OpenNow::Unknown,
-    })
-}
-
 /// The separator between a label and its value: full-width in Chinese.
 fn colon(lang: Lang) -> &'static str {
     lang.pick("：", ": ")
@@ -111,7 +82,12 @@ fn FacilityDetail(facility: Facility) -> impl IntoView {
     });
     let hours = facility.with_value(|f| f.opening_hours.as_ref().map(|h| h.as_str().to_owned()));
     let now = now_at_facilities();
-    let open_now = facility.with_value(|f| open_now(f, now));
+    let open_state = facility.with_value(|f| open_now(f, now));
+    let change = facility.with_value(|f| next_change(f, now));
+    let locale = move || locale_of(lang.get());
+    let call = phones.first().cloned();
+    let location = facility.with_value(|f| f.location);
+    let nav_name = facility.with_value(|f| f.name.display(Lang::Zh).to_owned());
     let services = move || {
         facility.with_value(|f| {
             f.services
@@ -132,6 +108,49 @@ fn FacilityDetail(facility: Facility) -> impl IntoView {
                 <span>{kind}</span>
             </p>
             {mobile.then(|| view! { <p class="notice">{t!(i18n, mobile_point)}</p> })}
+            <div class="actions">
+                {call
+                    .map(|(shown, dial)| {
+                        view! {
+                            <a
+                                class="big-button call-button"
+                                data-testid="call-button"
+                                href=format!("tel:{dial}")
+                            >
+                                <span aria-hidden="true">"📞 "</span>
+                                {t!(i18n, call)}
+                                " "
+                                <span class="call-number">{shown}</span>
+                            </a>
+                        }
+                    })}
+                <section class="navigate" aria-labelledby="navigate-title" data-testid="navigate">
+                    <h2 id="navigate-title" class="section-title">{t!(i18n, navigate)}</h2>
+                    <p class="muted">{t!(i18n, navigate_hint)}</p>
+                    <ul class="navigate-apps">
+                        {MapApp::ALL
+                            .into_iter()
+                            .map(|app| {
+                                let href = navigation::link(app, location, &nav_name);
+                                let external = app != MapApp::Geo;
+                                view! {
+                                    <li>
+                                        <a
+                                            class="big-button navigate-button"
+                                            data-testid=format!("navigate-{}", map_app_id(app))
+                                            href=href
+                                            target=external.then_some("_blank")
+                                            rel=external.then_some("noopener")
+                                        >
+                                            {move || map_app_label(locale(), app)}
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </section>
+            </div>
             <dl class="facts">
                 <dt>{t!(i18n, status)}</dt>
                 <dd>
@@ -217,27 +236,23 @@ fn FacilityDetail(facility: Facility) -> impl IntoView {
                         Some(hours) => {
                             view! {
                                 <span class="hours" lang="en">{hours}</span>
-                                {open_now
-                                    .map(|state| match state {
-                                        OpenNow::Open => {
-                                            view! {
-                                                <span class="open-now is-open">{t!(i18n, open_now)}</span>
-                                            }
-                                                .into_any()
-                                        }
-                                        OpenNow::Closed => {
-                                            view! {
-                                                <span class="open-now is-closed">
-                                                    {t!(i18n, closed_now)}
-                                                </span>
-                                            }
-                                                .into_any()
-                                        }
-                                        OpenNow::Unknown => {
-                                            view! {
-                                                <span class="open-now">{t!(i18n, hours_unknown)}</span>
-                                            }
-                                                .into_any()
+                                {open_state
+                                    .map(|state| {
+                                        view! {
+                                            <span data-testid="open-state">
+                                                {move || {
+                                                    let (text, class) = state_text(locale(), state);
+                                                    view! { <span class=class>{text}</span> }
+                                                }}
+                                                {change
+                                                    .map(|(at, opens)| {
+                                                        view! {
+                                                            <span class="open-change" data-testid="open-change">
+                                                                {move || change_text(locale(), now, at, opens)}
+                                                            </span>
+                                                        }
+                                                    })}
+                                            </span>
                                         }
                                     })}
                             }
@@ -301,39 +316,38 @@ fn FacilityDetail(facility: Facility) -> impl IntoView {
     }
 }
 
+/// The map app's name as the resident knows it.
+fn map_app_label(locale: Locale, app: MapApp) -> &'static str {
+    match app {
+        MapApp::Amap => td_string!(locale, map_app_amap),
+        MapApp::Baidu => td_string!(locale, map_app_baidu),
+        MapApp::Apple => td_string!(locale, map_app_apple),
+        MapApp::Geo => td_string!(locale, map_app_geo),
+    }
+}
+
+/// The stable name of a map app in test ids (`navigate-amap`, …).
+fn map_app_id(app: MapApp) -> &'static str {
+    match app {
+        MapApp::Amap => "amap",
+        MapApp::Baidu => "baidu",
+        MapApp::Apple => "apple",
+        MapApp::Geo => "geo",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn facility(hours: &str, operational: &str) -> Facility {
-        serde_json::from_str(&format!(
-            r#"{{"kind": "village_clinic", "name": {{"zh": "东村卫生室"}},
-                "location": {{"lat": 30.0, "lon": 121.0}},
-                "opening_hours": "{hours}", "operational": {operational}}}"#
-        ))
-        .expect("valid facility")
-    }
-
-    fn at(hour: u32) -> NaiveDateTime {
-        // 2026-11-25 is a Wednesday.
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
-            .and_then(|d| d.and_hms_opt(hour, 0, 0))
-            .expect("valid time")
-    }
-
     #[wasm_bindgen_test::wasm_bindgen_test]
-    fn open_now_follows_hours_unless_declared_closed() {
-        let open = r#"{"state": "open"}"#;
-        let f = facility("Mo-Fr 08:00-12:00", open);
-        assert_eq!(open_now(&f, at(9)), Some(OpenNow::Open));
-        assert_eq!(open_now(&f, at(13)), Some(OpenNow::Closed));
-        let closed = facility("24/7", r#"{"state": "closed", "reason": "停电"}"#);
-        assert_eq!(open_now(&closed, at(9)), Some(OpenNow::Closed));
-    }
-
-    #[wasm_bindgen_test::wasm_bindgen_test]
-    fn facility_clock_is_china_standard_time() {
-        let offset = now_at_facilities() - Utc::now().naive_utc();
-        assert!((offset.num_minutes() - 8 * 60).abs() <= 1);
+    fn every_map_app_has_a_name_and_a_stable_test_id() {
+        for app in MapApp::ALL {
+            for locale in [Locale::zh_CN, Locale::en] {
+                assert!(!map_app_label(locale, app).is_empty());
+            }
+        }
+        assert_eq!(map_app_id(MapApp::Amap), "amap");
+        assert_eq!(map_app_label(Locale::zh_CN, MapApp::Baidu), "百度地图");
     }
 }

@@ -1,0 +1,185 @@
+//! "Open now / closed now, and when that changes", as the facility page and the nearest list
+//! show it: judged on the facilities' clock (China Standard Time), from the facility's opening
+//! hours and its declared operational status.
+
+use crate::i18n::{td_string, Locale};
+use caremap_model::{Facility, Operational};
+use chrono::{Datelike, FixedOffset, NaiveDateTime, Offset, Utc, Weekday};
+
+/// Facilities keep China Standard Time (UTC+8, no daylight saving): "open now" is judged by the
+/// facility's clock, not by the phone's time zone.
+const FACILITY_UTC_OFFSET_SECONDS: i32 = 8 * 3600;
+
+/// A change further ahead than this is not worth announcing ("opens in three weeks" reads as
+/// "closed"): a week covers every regular timetable.
+const ANNOUNCE_WITHIN_DAYS: i64 = 7;
+
+/// The current local time at the facilities.
+pub fn now_at_facilities() -> NaiveDateTime {
+    let offset = FixedOffset::east_opt(FACILITY_UTC_OFFSET_SECONDS).unwrap_or_else(|| Utc.fix());
+    Utc::now().with_timezone(&offset).naive_local()
+}
+
+/// Whether a facility is open at a moment, as far as the registry can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenNow {
+    Open,
+    Closed,
+    Unknown,
+}
+
+/// Open or closed at `now` (facility local time): a facility declared closed is closed whatever
+/// its hours say; `None` when it publishes no hours.
+pub fn open_now(facility: &Facility, now: NaiveDateTime) -> Option<OpenNow> {
+    if matches!(facility.operational, Operational::Closed { .. }) {
+        return Some(OpenNow::Closed);
+    }
+    let hours = facility.opening_hours.as_ref()?;
+    Some(match hours.is_open_at(now) {
+        Some(true) => OpenNow::Open,
+        Some(false) => OpenNow::Closed,
+        None => OpenNow::Unknown,
+    })
+}
+
+/// Whether a facility is known to be open at `now` (what the "open now" filter keeps).
+pub fn is_open(facility: &Facility, now: NaiveDateTime) -> bool {
+    open_now(facility, now) == Some(OpenNow::Open)
+}
+
+/// The next opening or closing of a facility after `now`, when it is within a week and the
+/// facility is not declared closed: (the moment, whether it opens then).
+pub fn next_change(facility: &Facility, now: NaiveDateTime) -> Option<(NaiveDateTime, bool)> {
+    let state = open_now(facility, now)?;
+    if matches!(facility.operational, Operational::Closed { .. }) || state == OpenNow::Unknown {
+        return None;
+    }
+    let at = facility.opening_hours.as_ref()?.next_change(now)?;
+    if (at - now).num_days() >= ANNOUNCE_WITHIN_DAYS {
+        return None;
+    }
+    Some((at, state == OpenNow::Closed))
+}
+
+/// "17:00 关门" / "closes 17:00", "明天 08:00 开门" / "opens tomorrow 08:00",
+/// "周一 08:00 开门" / "opens Mon 08:00": when the state changes, said from `now`.
+pub fn change_text(locale: Locale, now: NaiveDateTime, at: NaiveDateTime, opens: bool) -> String {
+    let time = at.format("%H:%M").to_string();
+    let days = (at.date() - now.date()).num_days();
+    match (days, opens) {
+        (0, true) => td_string!(locale, opens_today, time = time.as_str()).to_string(),
+        (0, false) => td_string!(locale, closes_today, time = time.as_str()).to_string(),
+        (1, true) => td_string!(locale, opens_tomorrow, time = time.as_str()).to_string(),
+        (1, false) => td_string!(locale, closes_tomorrow, time = time.as_str()).to_string(),
+        (_, opens) => {
+            let day = weekday(locale, at.weekday());
+            if opens {
+                td_string!(locale, opens_on, day = day, time = time.as_str()).to_string()
+            } else {
+                td_string!(locale, closes_on, day = day, time = time.as_str()).to_string()
+            }
+        }
+    }
+}
+
+fn weekday(locale: Locale, day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => td_string!(locale, weekday_mon),
+        Weekday::Tue => td_string!(locale, weekday_tue),
+        Weekday::Wed => td_string!(locale, weekday_wed),
+        Weekday::Thu => td_string!(locale, weekday_thu),
+        Weekday::Fri => td_string!(locale, weekday_fri),
+        Weekday::Sat => td_string!(locale, weekday_sat),
+        Weekday::Sun => td_string!(locale, weekday_sun),
+    }
+}
+
+/// The badge text and its class for a state.
+pub fn state_text(locale: Locale, state: OpenNow) -> (&'static str, &'static str) {
+    match state {
+        OpenNow::Open => (td_string!(locale, open_now), "open-now is-open"),
+        OpenNow::Closed => (td_string!(locale, closed_now), "open-now is-closed"),
+        OpenNow::Unknown => (td_string!(locale, hours_unknown), "open-now"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facility(hours: &str, operational: &str) -> Facility {
+        serde_json::from_str(&format!(
+            r#"{{"kind": "village_clinic", "name": {{"zh": "东村卫生室"}},
+                "location": {{"lat": 30.0, "lon": 121.0}},
+                "opening_hours": "{hours}", "operational": {operational}}}"#
+        ))
+        .expect("valid facility")
+    }
+
+    /// 2026-11-25 is a Wednesday.
+    fn at(day: u32, hour: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+            .and_then(|d| d.and_hms_opt(hour, 0, 0))
+            .expect("valid time")
+    }
+
+    const OPEN: &str = r#"{"state": "open"}"#;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn open_now_follows_hours_unless_declared_closed() {
+        let f = facility("Mo-Fr 08:00-12:00", OPEN);
+        assert_eq!(open_now(&f, at(25, 9)), Some(OpenNow::Open));
+        assert_eq!(open_now(&f, at(25, 13)), Some(OpenNow::Closed));
+        let closed = facility("24/7", r#"{"state": "closed", "reason": "停电"}"#);
+        assert_eq!(open_now(&closed, at(25, 9)), Some(OpenNow::Closed));
+        assert!(!is_open(&closed, at(25, 9)));
+        assert_eq!(next_change(&closed, at(25, 9)), None);
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn facility_clock_is_china_standard_time() {
+        let offset = now_at_facilities() - Utc::now().naive_utc();
+        assert!((offset.num_minutes() - 8 * 60).abs() <= 1);
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn says_when_it_closes_today_and_opens_tomorrow_or_later() {
+        let f = facility("Mo-Fr 08:00-17:00", OPEN);
+        let now = at(25, 9);
+        let (when, opens) = next_change(&f, now).expect("closes today");
+        assert!(!opens);
+        assert_eq!(change_text(Locale::zh_CN, now, when, opens), "17:00 关门");
+        assert_eq!(change_text(Locale::en, now, when, opens), "closes 17:00");
+
+        let evening = at(25, 18);
+        let (when, opens) = next_change(&f, evening).expect("opens tomorrow");
+        assert!(opens);
+        assert_eq!(
+            change_text(Locale::zh_CN, evening, when, opens),
+            "明天 08:00 开门"
+        );
+        assert_eq!(
+            change_text(Locale::en, evening, when, opens),
+            "opens tomorrow 08:00"
+        );
+
+        // Friday evening: Monday morning.
+        let friday = at(27, 18);
+        let (when, opens) = next_change(&f, friday).expect("opens Monday");
+        assert_eq!(
+            change_text(Locale::zh_CN, friday, when, opens),
+            "周一 08:00 开门"
+        );
+        assert_eq!(
+            change_text(Locale::en, friday, when, opens),
+            "opens Mon 08:00"
+        );
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn always_open_never_announces_a_change() {
+        let f = facility("24/7", OPEN);
+        assert_eq!(open_now(&f, at(25, 3)), Some(OpenNow::Open));
+        assert_eq!(next_change(&f, at(25, 3)), None);
+    }
+}
