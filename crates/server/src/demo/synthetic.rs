@@ -10,7 +10,7 @@
 //! The registry is generated township by township: a health centre, often a fever station, one to
 //! three vaccination points, sometimes a fever clinic (a county hospital or a central health
 //! centre) and a dozen village clinics (community health stations in subdistricts). That gives
-//! about three quarters village clinics, a seventh vaccination points, a fifteenth health centres
+//! about three quarters village clinics, an eighth vaccination points, a fourteenth health centres
 //! and a few percent fever stations and fever clinics. As in real registries, village clinics
 //! have no English name; every other facility has one (its pinyin), ending in “(demo)”.
 //!
