@@ -16,8 +16,12 @@
 // - caches map tiles as they are seen (CacheFirst, capped), whatever origin the server's
 //   configured tile URL points to;
 // - waits when a new version installs, until the page asks it to take over (SKIP_WAITING).
+//
+// Then it writes pre-compressed copies (.br, .gz) of every compressible file, sw.js included
+// (tools/sw/precompress.mjs).
 import { generateSW } from 'workbox-build';
 import * as path from 'node:path';
+import { precompress } from './precompress.mjs';
 
 const dir = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
 if (!dir) {
@@ -39,6 +43,9 @@ const { count, size, warnings } = await generateSW({
   swDest: path.join(globDirectory, 'sw.js'),
   // Every build output: html, js, wasm, css, Leaflet's images, icons, the manifest.
   globPatterns: ['**/*.{html,js,wasm,css,png,svg,ico,webmanifest,json,woff2}'],
+  // Never the pre-compressed copies (written below, after the worker): the browser gets those
+  // through Content-Encoding under the original's URL.
+  globIgnores: ['**/*.br', '**/*.gz'],
   dontCacheBustURLsMatching: TRUNK_HASHED,
   // The wasm is large (and grows in debug builds); the default cap is 2 MiB.
   maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
@@ -80,3 +87,16 @@ for (const warning of warnings) console.warn(`build-sw: warning: ${warning}`);
 console.log(
   `build-sw: sw.js precaches ${count} files, ${(size / 1024).toFixed(0)} KiB, in ${globDirectory}`,
 );
+
+// Last, so that sw.js and Workbox's runtime get copies too: .br (quality 11) and .gz (level 9)
+// next to every compressible file, served as they are by the server (tools/sw/precompress.mjs).
+let raw = 0;
+let br = 0;
+for (const row of precompress(globDirectory)) {
+  raw += row.raw;
+  br += row.br ?? row.raw;
+  if (row.file.endsWith('.wasm')) {
+    console.log(`build-sw: ${row.file}: ${row.raw} B, brotli ${row.br} B, gzip ${row.gz} B`);
+  }
+}
+console.log(`build-sw: pre-compressed ${(raw / 1024).toFixed(0)} KiB of text and wasm to ${(br / 1024).toFixed(0)} KiB (brotli)`);

@@ -10,6 +10,11 @@
 //!   manifest, icons, and always the service worker `sw.js`) is `no-cache`: the browser
 //!   revalidates it each time, so a new release reaches phones on their next visit.
 //! - The web app manifest is `application/manifest+json`.
+//! - Pre-compressed copies written by the build (`<file>.br`, brotli 11, and `<file>.gz`, gzip 9:
+//!   `tools/sw/precompress.mjs`) are sent as they are to a client that accepts them, with
+//!   `Content-Encoding` and the original's media type; the app's `CompressionLayer` leaves a
+//!   response that already has a `Content-Encoding` alone. A file without a copy is compressed
+//!   on the fly as before. Every file is `Vary: Accept-Encoding`.
 //! - Without a dist directory the API still works and `/` says the PWA is not built.
 
 use crate::AppState;
@@ -105,10 +110,18 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
     });
     let request = Request::from_parts(parts, body);
 
-    let Ok(served) = ServeDir::new(dist).oneshot(request).await;
+    let Ok(served) = ServeDir::new(dist)
+        .precompressed_br()
+        .precompressed_gzip()
+        .oneshot(request)
+        .await;
     let (mut response, file_name) = match retry {
         Some(retry) if served.status() == StatusCode::NOT_FOUND && is_client_route(&path) => {
-            let Ok(index) = ServeFile::new(dist.join("index.html")).oneshot(retry).await;
+            let Ok(index) = ServeFile::new(dist.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip()
+                .oneshot(retry)
+                .await;
             (index.map(Body::new), "index.html")
         }
         _ => {
@@ -124,6 +137,13 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control(file_name)),
         );
+        // The body depends on Accept-Encoding (a pre-compressed copy or not); the compression
+        // layer only says so for what it compresses itself.
+        if !response.headers().contains_key(header::VARY) {
+            response
+                .headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
         if file_name.ends_with(".webmanifest") && response.status().is_success() {
             response.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -7,6 +7,7 @@ mod failures;
 mod helpers;
 mod import;
 mod large;
+mod precompressed;
 mod pwa;
 mod registry;
 mod serve;
