@@ -10,6 +10,7 @@ pub mod pages;
 pub mod pwa;
 pub mod registry;
 pub mod routes;
+pub mod search;
 pub mod store;
 pub mod sync;
 

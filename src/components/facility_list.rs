@@ -1,10 +1,14 @@
-//! The list of facilities beside (or below) the map, one link per facility, and the count.
+//! The list of facilities beside (or below) the map, one link per facility (nearest first with
+//! the distance when there is a point to search from), and the count.
 
-use crate::i18n::{t, use_i18n, use_lang, Lang};
+use crate::components::open_state::{change_text, next_change, open_now, state_text};
+use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
 use crate::registry::{LoadState, Registry};
 use crate::routes;
-use caremap_model::Facility;
+use crate::search::{Search, SharedIndex};
+use caremap_model::{Facility, FacilityId};
+use chrono::NaiveDateTime;
 use leptos::prelude::*;
 
 /// "Township · village", or nothing when neither is known.
@@ -32,25 +36,65 @@ pub fn FacilityCount() -> impl IntoView {
     }
 }
 
+/// How many facilities the list shows nearest first: enough to choose from, few enough to read.
+pub const NEAREST_SHOWN: usize = 20;
+
+/// The facilities `search` keeps at `now`: nearest first with their distance when the search
+/// has a point, else all of them by kind and name.
 #[component]
-pub fn FacilityList() -> impl IntoView {
+pub fn FacilityList(
+    #[prop(into)] search: Signal<Search>,
+    #[prop(into)] index: Signal<SharedIndex>,
+    #[prop(into)] now: Signal<NaiveDateTime>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let lang = use_lang();
     let registry = Registry::expect();
     let items = move || {
         let lang = lang.get();
-        registry.facilities.with(|facilities| {
-            facilities
+        let now = now.get();
+        let search = search.get();
+        registry.facilities.with(|facilities| match search.near {
+            Some(near) => index.with(|index| {
+                index
+                    .0
+                    .nearest(near)
+                    .filter_map(|(id, distance)| {
+                        let facility = facilities.get(*id)?;
+                        search
+                            .matches(facility, now)
+                            .then_some((*id, facility, Some(distance)))
+                    })
+                    .take(NEAREST_SHOWN)
+                    .map(|(id, facility, distance)| list_item(id, facility, distance, now, lang))
+                    .collect::<Vec<_>>()
+            }),
+            None => facilities
                 .sorted(lang)
                 .into_iter()
-                .map(|(id, facility)| list_item(&routes::facility_href(id), facility, lang))
-                .collect_view()
+                .filter(|(_, facility)| search.matches(facility, now))
+                .map(|(id, facility)| list_item(id, facility, None, now, lang))
+                .collect::<Vec<_>>(),
         })
     };
     let empty = move || registry.facilities.with(|f| f.is_empty());
+    let title = move || {
+        if search.with(|s| s.near.is_some()) {
+            t!(i18n, list_nearest_title).into_any()
+        } else {
+            t!(i18n, list_title).into_any()
+        }
+    };
+    let mode = move || {
+        if search.with(|s| s.near.is_some()) {
+            "nearest"
+        } else {
+            "all"
+        }
+    };
     view! {
         <section class="facility-list-section" aria-labelledby="list-title">
-            <h2 id="list-title" class="section-title">{t!(i18n, list_title)}</h2>
+            <h2 id="list-title" class="section-title">{title}</h2>
             <Show
                 when=move || !empty()
                 fallback=move || {
@@ -63,27 +107,99 @@ pub fn FacilityList() -> impl IntoView {
                     }
                 }
             >
-                <ul class="facility-list" data-testid="facility-list">{items}</ul>
+                {move || {
+                    let items = items();
+                    if items.is_empty() {
+                        view! {
+                            <p class="notice" data-testid="facility-list-none">
+                                {t!(i18n, list_none_match)}
+                            </p>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <ul class="facility-list" data-testid="facility-list" data-mode=mode>
+                                {items}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                }}
             </Show>
         </section>
     }
 }
 
-fn list_item(href: &str, facility: &Facility, lang: Lang) -> impl IntoView + use<> {
+/// "350 米" / "350 m" below a kilometre, "1.2 公里" / "1.2 km" from there.
+pub fn distance_text(locale: Locale, metres: f64) -> String {
+    if metres < 1000.0 {
+        let m = ((metres / 10.0).round() * 10.0).max(10.0);
+        td_string!(locale, distance_m, m = format!("{m:.0}")).to_string()
+    } else if metres < 100_000.0 {
+        td_string!(locale, distance_km, km = format!("{:.1}", metres / 1000.0)).to_string()
+    } else {
+        td_string!(locale, distance_km, km = format!("{:.0}", metres / 1000.0)).to_string()
+    }
+}
+
+fn list_item(
+    id: FacilityId,
+    facility: &Facility,
+    distance: Option<f64>,
+    now: NaiveDateTime,
+    lang: Lang,
+) -> impl IntoView + use<> {
+    let locale = locale_of(lang);
     let name = facility.name.display(lang).to_owned();
     let kind = facility.kind.label(lang);
     let area = area_text(facility);
+    let open = open_now(facility, now).map(|state| {
+        let (text, class) = state_text(locale, state);
+        let change = next_change(facility, now)
+            .map(|(at, opens)| format!(" · {}", change_text(locale, now, at, opens)));
+        view! {
+            <span class="facility-open" data-testid="facility-open">
+                <span class=class>{text}</span>
+                {change}
+            </span>
+        }
+    });
     view! {
         <li>
-            <a class="facility-link" href=href.to_owned()>
+            <a class="facility-link" href=routes::facility_href(id)>
                 <span class=swatch_class(facility.kind) aria-hidden="true"></span>
                 <span class="facility-text">
                     <span class="facility-name">{name}</span>
                     <span class="facility-meta">
-                        {kind} {area.map(|area| format!(" · {area}"))}
+                        {distance
+                            .map(|d| {
+                                view! {
+                                    <span class="facility-distance" data-testid="distance">
+                                        {distance_text(locale, d)}
+                                    </span>
+                                    " · "
+                                }
+                            })}
+                        {kind}
+                        {area.map(|area| format!(" · {area}"))}
                     </span>
+                    {open}
                 </span>
             </a>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn distances_read_plainly_in_both_languages() {
+        assert_eq!(distance_text(Locale::zh_CN, 1234.0), "1.2 公里");
+        assert_eq!(distance_text(Locale::en, 1234.0), "1.2 km");
+        assert_eq!(distance_text(Locale::zh_CN, 347.0), "350 米");
+        assert_eq!(distance_text(Locale::en, 3.0), "10 m");
+        assert_eq!(distance_text(Locale::en, 123_456.0), "123 km");
     }
 }

@@ -6,12 +6,14 @@ mod header;
 mod lang_switch;
 mod legend;
 pub mod open_state;
+mod search_panel;
 mod status;
 mod update_banner;
 
-pub use facility_list::{area_text, FacilityCount, FacilityList};
+pub use facility_list::{area_text, distance_text, FacilityCount, FacilityList, NEAREST_SHOWN};
 pub use header::Header;
 pub use lang_switch::LangSwitch;
 pub use legend::Legend;
+pub use search_panel::{locate, Filters, LocateError, NearMe};
 pub use status::{ago, DemoBanner, LoadStatus, SyncBar};
 pub use update_banner::UpdateBanner;

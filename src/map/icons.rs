@@ -54,6 +54,18 @@ pub fn div_icon(kind: FacilityKind) -> Result<leaflet::Icon, JsValue> {
     Ok(factory.call1(&leaflet, &options)?.unchecked_into())
 }
 
+/// The "you are here" marker: a dot in a ring, drawn by the `position-marker` class.
+pub fn position_icon() -> Result<leaflet::Icon, JsValue> {
+    let leaflet = Reflect::get(&js_sys::global(), &"L".into())?;
+    let factory: Function = Reflect::get(&leaflet, &"divIcon".into())?.dyn_into()?;
+    let options = Object::new();
+    Reflect::set(&options, &"className".into(), &"position-marker".into())?;
+    Reflect::set(&options, &"html".into(), &"".into())?;
+    let size = Array::of2(&22.into(), &22.into());
+    Reflect::set(&options, &"iconSize".into(), &size)?;
+    Ok(factory.call1(&leaflet, &options)?.unchecked_into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! The Leaflet map of facilities: the `#map` container component and its glue to Leaflet
-//! (through the `leaflet` crate), one marker per facility whose shape and colour tell its kind.
+//! (through the `leaflet` crate), one marker per facility whose shape and colour tell its kind,
+//! only those the search's filters keep, and the point searched from ("you are here").
 //!
 //! Leaflet itself is a plain script in `index.html` that runs before the wasm; without it (or
 //! without tiles, e.g. offline) the page still shows the list.
@@ -11,7 +12,9 @@ pub use icons::{marker_class, swatch_class};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
 use crate::registry::{Facilities, Registry};
 use crate::routes;
-use caremap_model::{FacilityId, FacilityKind};
+use crate::search::Search;
+use caremap_model::{FacilityId, FacilityKind, LatLon};
+use chrono::NaiveDateTime;
 use leaflet::{
     FeatureGroup, LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Point, TileLayer,
     TileLayerOptions,
@@ -34,10 +37,18 @@ const FIT_PADDING_PX: u32 = 32;
 const TAP_RADIUS_PX: f64 = 16.0;
 /// At most this many facilities in one popup (nearest first).
 const MAX_POPUP_ENTRIES: usize = 6;
+/// The zoom the map takes around the point searched from: a few streets around.
+const NEAR_ZOOM: f64 = 14.0;
 
-/// The map of every facility in the registry.
+/// The map of the facilities in the registry that `search` keeps at `now`. While `picking`, a
+/// tap on the map (not on a marker) chooses the point to search from: `on_pick` gets it.
 #[component]
-pub fn FacilityMap() -> impl IntoView {
+pub fn FacilityMap(
+    #[prop(into)] search: Signal<Search>,
+    #[prop(into)] now: Signal<NaiveDateTime>,
+    picking: RwSignal<bool>,
+    on_pick: Callback<LatLon>,
+) -> impl IntoView {
     let registry = Registry::expect();
     let lang = use_lang();
     let container = NodeRef::<leptos::html::Div>::new();
@@ -49,9 +60,17 @@ pub fn FacilityMap() -> impl IntoView {
         };
         let lang = lang.get();
         let config = registry.config.get();
+        let search = search.get();
+        let now = now.get();
         handle.update_value(|slot| {
             if slot.is_none() {
-                match MapHandle::new(&element) {
+                let on_tap = move |at: LatLon| {
+                    if picking.get_untracked() {
+                        picking.set(false);
+                        on_pick.run(at);
+                    }
+                };
+                match MapHandle::new(&element, on_tap) {
                     Ok(map) => *slot = Some(map),
                     Err(err) => leptos::logging::error!("Leaflet map: {err:?}"),
                 }
@@ -62,9 +81,19 @@ pub fn FacilityMap() -> impl IntoView {
             }
             registry
                 .facilities
-                .with(|facilities| map.show(facilities, lang));
+                .with(|facilities| map.show(facilities, &search, now, lang));
+            map.show_point(search.near, lang);
         });
     });
+
+    // The map container shows a crosshair while a tap chooses the point.
+    let class = move || {
+        if picking.get() {
+            "map map-picking"
+        } else {
+            "map"
+        }
+    };
 
     on_cleanup(move || {
         handle.update_value(|slot| {
@@ -75,7 +104,7 @@ pub fn FacilityMap() -> impl IntoView {
     });
 
     let label = move || td_string!(locale_of(lang.get()), map_label);
-    view! { <div id="map" class="map" node_ref=container role="region" aria-label=label></div> }
+    view! { <div id="map" class=class node_ref=container role="region" aria-label=label></div> }
 }
 
 /// What a popup needs to know of a facility on the map.
@@ -100,12 +129,19 @@ struct MapHandle {
     tiles: Option<(String, TileLayer)>,
     fitted: bool,
     shown: Rc<Shown>,
+    /// The "you are here" marker and where it stands.
+    point: Option<(LatLon, Marker)>,
     /// Kept alive as long as the map: Leaflet calls it on every marker click.
     _on_click: Closure<dyn Fn(JsValue)>,
+    /// Kept alive as long as the map: Leaflet calls it on every tap on the map itself.
+    _on_map_click: Closure<dyn Fn(JsValue)>,
 }
 
 impl MapHandle {
-    fn new(element: &web_sys::HtmlElement) -> Result<Self, JsValue> {
+    fn new(
+        element: &web_sys::HtmlElement,
+        on_tap: impl Fn(LatLon) + 'static,
+    ) -> Result<Self, JsValue> {
         let options = MapOptions::new();
         // Quarter zoom steps let "fit all facilities" fill a phone screen instead of stopping a
         // whole zoom level short.
@@ -124,13 +160,29 @@ impl MapHandle {
             Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| open_popup(&map, &shown, &event))
         };
         markers.on("click", on_click.as_ref());
+        // Clicks on markers do not bubble to the map (Leaflet's default for markers).
+        let on_map_click = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
+            let Some(at) = js_sys::Reflect::get(&event, &"latlng".into())
+                .ok()
+                .filter(|v| v.is_object())
+            else {
+                return;
+            };
+            let at: LatLng = at.unchecked_into();
+            if let Ok(at) = LatLon::new(at.lat(), normal_longitude(at.lng())) {
+                on_tap(at);
+            }
+        });
+        leaflet::Evented::on(&map, "click", on_map_click.as_ref());
         Ok(MapHandle {
             map,
             markers,
             tiles: None,
             fitted: false,
             shown,
+            point: None,
             _on_click: on_click,
+            _on_map_click: on_map_click,
         })
     }
 
@@ -153,13 +205,45 @@ impl MapHandle {
         self.tiles = Some((url.to_owned(), layer));
     }
 
-    /// Replaces the markers with one per facility; the first time there are facilities, fits
-    /// the map to them.
-    fn show(&mut self, facilities: &Facilities, lang: Lang) {
+    /// Shows the point searched from and, when it moved, centres the map on it.
+    fn show_point(&mut self, near: Option<LatLon>, lang: Lang) {
+        if self.point.as_ref().map(|(at, _)| *at) == near {
+            return;
+        }
+        if let Some((_, marker)) = self.point.take() {
+            marker.remove();
+        }
+        let Some(at) = near else { return };
+        let position = LatLng::new(at.lat(), at.lon());
+        let options = MarkerOptions::new();
+        match icons::position_icon() {
+            Ok(icon) => options.set_icon(icon),
+            Err(err) => leptos::logging::error!("divIcon: {err:?}"),
+        }
+        let label = td_string!(locale_of(lang), your_position);
+        options.set_title(label.to_owned());
+        options.set_alt(label.to_owned());
+        options.set_keyboard(false);
+        options.set_z_index_offset(2000.0);
+        let marker = Marker::new_with_options(&position, &options);
+        marker.add_to(&self.map);
+        self.map.invalidate_size(false);
+        self.map.set_view(&position, NEAR_ZOOM);
+        // The point, not the whole registry, is what the resident wants to see.
+        self.fitted = true;
+        self.point = Some((at, marker));
+    }
+
+    /// Replaces the markers with one per facility that `search` keeps at `now`; the first time
+    /// there are facilities, fits the map to them.
+    fn show(&mut self, facilities: &Facilities, search: &Search, now: NaiveDateTime, lang: Lang) {
         self.markers.clear_layers();
         let mut pins = Vec::with_capacity(facilities.len());
         let mut bounds: Option<LatLngBounds> = None;
-        for (id, facility) in facilities.iter() {
+        for (id, facility) in facilities
+            .iter()
+            .filter(|(_, facility)| search.matches(facility, now))
+        {
             let position = LatLng::new(facility.location.lat(), facility.location.lon());
             let name = facility.name.display(lang);
             let options = MarkerOptions::new();
@@ -200,6 +284,11 @@ impl MapHandle {
             self.fitted = true;
         }
     }
+}
+
+/// A longitude in [-180, 180): Leaflet lets the world repeat east and west.
+fn normal_longitude(lng: f64) -> f64 {
+    (lng + 180.0).rem_euclid(360.0) - 180.0
 }
 
 /// Opens a popup at a tapped marker listing every facility under the tap (nearest first), so

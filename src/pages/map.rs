@@ -1,21 +1,64 @@
-//! The map page (`/`): the map of facilities, the legend and the list.
+//! The map page (`/`): the map of facilities, "near me", the filters, the legend and the list.
+//! The search (point and filters) lives in the URL, so a link shares it and a reload keeps it.
 
-use crate::components::{DemoBanner, FacilityCount, FacilityList, Legend, LoadStatus};
+use crate::components::open_state::now_at_facilities;
+use crate::components::{
+    DemoBanner, FacilityCount, FacilityList, Filters, Legend, LoadStatus, NearMe,
+};
 use crate::map::FacilityMap;
+use crate::registry::Registry;
+use crate::search::{Search, SharedIndex};
+use caremap_model::LatLon;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use std::time::Duration;
+
+/// How often "open now" is judged again while the page is open.
+const CLOCK_TICK: Duration = Duration::from_secs(60);
 
 #[component]
 pub fn MapPage() -> impl IntoView {
+    let registry = Registry::expect();
+    let query = use_query_map();
+    let search = Memo::new(move |_| query.with(|q| Search::from_query(|key| q.get(key))));
+    // Built once per change of the registry, not per search.
+    let index = Memo::new(move |_| registry.facilities.with(SharedIndex::build));
+    let now = RwSignal::new(now_at_facilities());
+    if let Ok(handle) = set_interval_with_handle(move || now.set(now_at_facilities()), CLOCK_TICK) {
+        on_cleanup(move || handle.clear());
+    }
+    let picking = RwSignal::new(false);
+    let navigate = use_navigate();
+    let set_search = Callback::new(move |next: Search| {
+        navigate(
+            &next.href(),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
+    });
+    let on_pick = Callback::new(move |at: LatLon| {
+        set_search.run(Search {
+            near: Some(at),
+            ..search.get_untracked()
+        });
+    });
+
     view! {
         <main class="map-page">
             <DemoBanner />
             <LoadStatus />
             <div class="map-layout">
-                <FacilityMap />
+                <FacilityMap search now picking on_pick />
                 <aside class="side-panel">
+                    <NearMe search set_search picking />
+                    <Filters search set_search />
                     <FacilityCount />
                     <Legend />
-                    <FacilityList />
+                    <FacilityList search index now />
                 </aside>
             </div>
         </main>

@@ -196,3 +196,339 @@ test('the facility page lists the services', async ({ page, request }) => {
   expect(expected.length).toBeGreaterThan(0);
   await expect(services).toHaveText(expected);
 });
+
+// ---- Near me, the nearest list and the filters, with a fixed position in Yuyao.
+
+type Resident = {
+  id: string;
+  kind: string;
+  lat: number;
+  lon: number;
+  hours?: string;
+  services: string[];
+  closed: boolean;
+  township?: string;
+};
+
+function residentsView(records: FacilityRecord[]): Resident[] {
+  return records.map((r) => {
+    const f = r.facility! as NonNullable<FacilityRecord['facility']> & {
+      services?: string[];
+      operational?: { state: string };
+    };
+    return {
+      id: r.id,
+      kind: f.kind,
+      lat: f.location.lat,
+      lon: f.location.lon,
+      hours: f.opening_hours,
+      services: f.services ?? [],
+      closed: f.operational?.state === 'closed',
+      township: f.area?.township,
+    };
+  });
+}
+
+const DAYS = ['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa', 'Su'];
+
+/**
+ * Open at `day` (0 = Monday) and `minute` of the day, for the forms of opening hours the demo
+ * registry uses ("24/7", "Mo-Fr 08:00-11:30,13:30-17:00; Sa 08:00-11:30", "Tu,Th 08:30-11:30").
+ */
+function openAt(hours: string, day: number, minute: number): boolean {
+  if (hours === '24/7') return true;
+  const toMinutes = (t: string) => {
+    const [h, m] = t.split(':').map(Number);
+    return h * 60 + m;
+  };
+  return hours.split(';').some((rule) => {
+    const [days, times] = rule.trim().split(' ');
+    const onDay = days.split(',').some((part) => {
+      const [from, to] = part.split('-').map((d) => DAYS.indexOf(d));
+      return to === undefined ? day === from : day >= from && day <= to;
+    });
+    if (!onDay || !times || times === 'off') return false;
+    return times.split(',').some((span) => {
+      const [from, to] = span.split('-').map(toMinutes);
+      return minute >= from && minute < to;
+    });
+  });
+}
+
+const HOME = { latitude: 30.0436, longitude: 121.1572 }; // Yuyao railway station
+// Wednesday 12:30 at the facilities: hospitals and fever stations open, most health centres and
+// village clinics at lunch.
+const WEDNESDAY_LUNCH = '2026-11-25T12:30:00+08:00';
+const WEDNESDAY = 2;
+const LUNCH = 12 * 60 + 30;
+const SHOWN = 20; // the list's nearest-first length (NEAREST_SHOWN)
+
+type Filter = { kinds?: string[]; open?: boolean; services?: string[] };
+
+/** The ids the app should list nearest first from `from`, filtered like the app filters. */
+function expectedNearest(all: Resident[], from: [number, number], filter: Filter = {}): string[] {
+  return all
+    .filter((r) => !filter.kinds?.length || filter.kinds.includes(r.kind))
+    .filter((r) => (filter.services ?? []).every((s) => r.services.includes(s)))
+    .filter((r) => !filter.open || (!r.closed && !!r.hours && openAt(r.hours, WEDNESDAY, LUNCH)))
+    .map((r) => ({ id: r.id, d: haversine(from[0], from[1], r.lat, r.lon) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, SHOWN)
+    .map((r) => r.id);
+}
+
+/** How many facilities the filter keeps in all (the markers on the map). */
+function expectedCount(all: Resident[], filter: Filter): number {
+  return all
+    .filter((r) => !filter.kinds?.length || filter.kinds.includes(r.kind))
+    .filter((r) => (filter.services ?? []).every((s) => r.services.includes(s)))
+    .filter((r) => !filter.open || (!r.closed && !!r.hours && openAt(r.hours, WEDNESDAY, LUNCH)))
+    .length;
+}
+
+async function listedIds(page: Page): Promise<string[]> {
+  const hrefs = await page
+    .locator('[data-testid=facility-list] li a')
+    .evaluateAll((links) => links.map((a) => a.getAttribute('href') ?? ''));
+  return hrefs.map((h) => h.replace('/facility/', ''));
+}
+
+async function expectList(page: Page, ids: string[]) {
+  await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(ids.length);
+  await expect.poll(() => listedIds(page)).toEqual(ids);
+}
+
+/** The point in the page's URL (`near=lat,lon`). */
+function nearOf(page: Page): [number, number] {
+  const near = new URL(page.url()).searchParams.get('near');
+  expect(near, 'the URL carries the point').toBeTruthy();
+  return pair(near!);
+}
+
+const facilityMarkers = (page: Page) => page.locator('#map .leaflet-marker-icon.marker');
+
+test.describe('with the position shared', () => {
+  test.use({ geolocation: HOME, permissions: ['geolocation'] });
+
+  test('"near me" lists the truly nearest facilities first, with their distance', async ({
+    page,
+    request,
+  }) => {
+    const guard = watchPage(page);
+    const all = residentsView(await liveFacilities(request));
+    await page.clock.setFixedTime(new Date(WEDNESDAY_LUNCH));
+    await page.goto('/');
+    await expect(facilityMarkers(page)).toHaveCount(all.length);
+    await page.getByTestId('near-me').click();
+
+    await expect(page).toHaveURL(/near=30\.04360,121\.15720/);
+    await expect(page.getByTestId('facility-list')).toHaveAttribute('data-mode', 'nearest');
+    const expected = expectedNearest(all, [HOME.latitude, HOME.longitude]);
+    await expectList(page, expected);
+    await expect(page.locator('#map .position-marker')).toHaveCount(1);
+
+    // The first one's distance, as a resident reads it.
+    const first = all.find((r) => r.id === expected[0])!;
+    const metres = haversine(HOME.latitude, HOME.longitude, first.lat, first.lon);
+    const text =
+      metres < 1000
+        ? `${Math.max(10, Math.round(metres / 10) * 10)} 米`
+        : `${(metres / 1000).toFixed(1)} 公里`;
+    const firstItem = page.locator('[data-testid=facility-list] li').first();
+    await expect(firstItem.getByTestId('distance')).toHaveText(text);
+    await expect(firstItem.getByTestId('facility-open')).toContainText(/现在开放|现在关闭/);
+    guard.assertClean();
+  });
+
+  test('each filter narrows the nearest list and the markers, and the URL keeps it all', async ({
+    page,
+    request,
+  }) => {
+    const guard = watchPage(page);
+    const all = residentsView(await liveFacilities(request));
+    const home: [number, number] = [HOME.latitude, HOME.longitude];
+    await page.clock.setFixedTime(new Date(WEDNESDAY_LUNCH));
+    await page.goto('/');
+    await page.getByTestId('near-me').click();
+    await expectList(page, expectedNearest(all, home));
+
+    // Kind: fever clinics, then fever stations as well.
+    await page.getByTestId('filter-kind-fever_clinic').check();
+    await expect(page).toHaveURL(/kind=fever_clinic(&|$)/);
+    let filter: Filter = { kinds: ['fever_clinic'] };
+    await expectList(page, expectedNearest(all, home, filter));
+    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+
+    await page.getByTestId('filter-kind-fever_station').check();
+    await expect(page).toHaveURL(/kind=fever_clinic,fever_station/);
+    filter = { kinds: ['fever_clinic', 'fever_station'] };
+    await expectList(page, expectedNearest(all, home, filter));
+    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+
+    // Paediatric fever.
+    await page.getByTestId('filter-svc-paediatric_fever').check();
+    await expect(page).toHaveURL(/svc=paediatric_fever/);
+    filter = { ...filter, services: ['paediatric_fever'] };
+    const paediatric = expectedNearest(all, home, filter);
+    await expectList(page, paediatric);
+    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+
+    // 24 hours (only hospital fever clinics are, in the demo).
+    await page.getByTestId('filter-svc-open_24h').check();
+    filter = { ...filter, services: ['paediatric_fever', 'open_24h'] };
+    await expectList(page, expectedNearest(all, home, filter));
+    await expect(page).toHaveURL(/svc=paediatric_fever,open_24h/);
+    await page.getByTestId('filter-svc-open_24h').uncheck();
+    filter = { ...filter, services: ['paediatric_fever'] };
+    await expectList(page, paediatric);
+
+    // Open now, on all kinds: at lunch some close and others stay open.
+    await page.getByTestId('filter-kind-fever_clinic').uncheck();
+    await page.getByTestId('filter-kind-fever_station').uncheck();
+    await page.getByTestId('filter-svc-paediatric_fever').uncheck();
+    await expect(page).not.toHaveURL(/kind=|svc=/);
+    await page.getByTestId('filter-open').check();
+    await expect(page).toHaveURL(/open=1/);
+    filter = { open: true };
+    const openNow = expectedNearest(all, home, filter);
+    expect(openNow, 'open now changes the list').not.toEqual(expectedNearest(all, home));
+    await expectList(page, openNow);
+    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    for (const item of await page.locator('[data-testid=facility-list] li').all()) {
+      await expect(item.getByTestId('facility-open')).toContainText('现在开放');
+    }
+
+    // The link is the search: opened anew, it shows the same list.
+    await page.getByTestId('filter-kind-village_clinic').check();
+    filter = { open: true, kinds: ['village_clinic'] };
+    const villages = expectedNearest(all, home, filter);
+    await expectList(page, villages);
+    const shared = page.url();
+    expect(new URL(shared).searchParams.get('kind')).toBe('village_clinic');
+    await page.reload();
+    await expectList(page, villages);
+    await expect(page.getByTestId('filter-kind-village_clinic')).toBeChecked();
+    await expect(page.getByTestId('filter-open')).toBeChecked();
+    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+
+    // Clearing the filters keeps the point.
+    await page.getByTestId('clear-filters').click();
+    await expect(page).toHaveURL(/near=30\.04360,121\.15720$/);
+    await expectList(page, expectedNearest(all, home));
+    guard.assertClean();
+  });
+
+  test('after one visit online, a shared search works with the network off', async ({
+    page,
+    context,
+    request,
+  }) => {
+    const guard = watchPage(page);
+    const all = residentsView(await liveFacilities(request));
+    await page.clock.setFixedTime(new Date(WEDNESDAY_LUNCH));
+    await page.goto('/');
+    await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced');
+    await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, {
+      timeout: 30_000,
+    });
+
+    await context.setOffline(true);
+    const filter: Filter = { open: true, kinds: ['fever_station', 'township_health_center'] };
+    await page.goto('/?near=30.04360,121.15720&kind=fever_station,township_health_center&open=1');
+    await expectList(page, expectedNearest(all, [HOME.latitude, HOME.longitude], filter));
+    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'offline');
+
+    // "Near me" needs no network either.
+    await page.getByTestId('clear-near').click();
+    await expect(page).not.toHaveURL(/near=/);
+    await page.getByTestId('near-me').click();
+    await expect(page).toHaveURL(/near=30\.04360,121\.15720/);
+    await expectList(page, expectedNearest(all, [HOME.latitude, HOME.longitude], filter));
+    await context.setOffline(false);
+    guard.assertClean();
+  });
+});
+
+test.describe('without the position', () => {
+  test('a refusal is explained, and tapping the map or choosing a township sets the point', async ({
+    page,
+    request,
+  }) => {
+    const guard = watchPage(page);
+    const records = await liveFacilities(request);
+    const all = residentsView(records);
+    await page.clock.setFixedTime(new Date(WEDNESDAY_LUNCH));
+    await page.goto('/');
+    await expect(facilityMarkers(page)).toHaveCount(all.length);
+
+    await page.getByTestId('near-me').click();
+    await expect(page.getByTestId('locate-error')).toContainText('没有定位权限');
+    await expect(page.getByTestId('locate-error')).toContainText('在地图上点选');
+    await expect(page).not.toHaveURL(/near=/);
+
+    // Tap the map: the point is where the tap was.
+    await page.getByTestId('pick-on-map').click();
+    await expect(page.getByTestId('picking-hint')).toBeVisible();
+    const box = (await page.locator('#map').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.5 + 7, box.y + box.height * 0.5 + 5);
+    await expect(page).toHaveURL(/near=/);
+    await expect(page.getByTestId('picking-hint')).toHaveCount(0);
+    await expectList(page, expectedNearest(all, nearOf(page)));
+    await expect(page.locator('#map .position-marker')).toHaveCount(1);
+
+    // Or choose a township: the point is the centre of its facilities.
+    const township = all.find((r) => r.township)!.township!;
+    const members = all.filter((r) => r.township === township);
+    const centre: [number, number] = [
+      members.reduce((s, r) => s + r.lat, 0) / members.length,
+      members.reduce((s, r) => s + r.lon, 0) / members.length,
+    ];
+    await page.getByTestId('township-select').selectOption({ label: township });
+    await expect
+      .poll(() => {
+        const [lat, lon] = nearOf(page);
+        return Math.abs(lat - centre[0]) < 1e-5 && Math.abs(lon - centre[1]) < 1e-5;
+      })
+      .toBe(true);
+    await expectList(page, expectedNearest(all, nearOf(page)));
+
+    // In English too.
+    await page.getByTestId('lang-switch').click();
+    await expect(page.locator('[data-testid=facility-list] li').first().getByTestId('distance')).toHaveText(
+      /^\d+(\.\d)? k?m$/,
+    );
+    await page.getByTestId('near-me').click();
+    await expect(page.getByTestId('locate-error')).toContainText('Location permission was not given');
+    guard.assertClean();
+  });
+});
+
+test('without a point, the filters narrow the whole list and the markers', async ({
+  page,
+  request,
+}) => {
+  const guard = watchPage(page);
+  const all = residentsView(await liveFacilities(request));
+  await page.goto('/');
+  await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(all.length);
+  await expect(page.getByTestId('facility-list')).toHaveAttribute('data-mode', 'all');
+
+  await page.getByTestId('filter-kind-vaccination_point').check();
+  await page.getByTestId('filter-kind-fever_station').check();
+  const kept = all.filter((r) => ['vaccination_point', 'fever_station'].includes(r.kind));
+  await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(kept.length);
+  await expect(facilityMarkers(page)).toHaveCount(kept.length);
+  expect(new Set(await listedIds(page))).toEqual(new Set(kept.map((r) => r.id)));
+
+  await page.getByTestId('filter-svc-open_24h').check();
+  // No fever station or vaccination point is open around the clock in the demo.
+  expect(kept.filter((r) => r.services.includes('open_24h'))).toEqual([]);
+  await expect(page.getByTestId('facility-list-none')).toBeVisible();
+  await expect(facilityMarkers(page)).toHaveCount(0);
+
+  await page.getByTestId('clear-filters').click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(all.length);
+  guard.assertClean();
+});
