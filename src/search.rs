@@ -5,11 +5,10 @@
 //! Unknown or malformed parameters are ignored, never an error: a link typed by hand or cut
 //! short still opens the map.
 
-use crate::components::open_state::is_open;
+use crate::components::open_state::OpenJudge;
 use crate::registry::Facilities;
 use caremap_model::nearest::NearestIndex;
 use caremap_model::{Facility, FacilityId, FacilityKind, LatLon, Service};
-use chrono::NaiveDateTime;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -86,11 +85,11 @@ impl Search {
         !self.kinds.is_empty() || self.open_now || !self.services.is_empty()
     }
 
-    /// Whether a facility passes the filters at `now` (facility local time).
-    pub fn matches(&self, facility: &Facility, now: NaiveDateTime) -> bool {
+    /// Whether a facility passes the filters, "open now" as `open` judges it.
+    pub fn matches(&self, facility: &Facility, open: &mut OpenJudge) -> bool {
         (self.kinds.is_empty() || self.kinds.contains(&facility.kind))
             && self.services.is_subset(&facility.services)
-            && (!self.open_now || is_open(facility, now))
+            && (!self.open_now || open.is_open(facility))
     }
 
     /// This search with `kind` switched on or off.
@@ -220,23 +219,24 @@ mod tests {
     #[wasm_bindgen_test::wasm_bindgen_test]
     fn filters_narrow_by_kind_open_now_and_services() {
         // 2026-11-25 is a Wednesday.
-        let nine = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+        let nine_pm = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
             .and_then(|d| d.and_hms_opt(21, 0, 0))
             .expect("valid time");
         let clinic = facility("fever_clinic", "24/7", r#""open_24h", "paediatric_fever""#);
         let village = facility("village_clinic", "Mo-Fr 08:00-17:00", "");
+        let judge = &mut OpenJudge::new(nine_pm);
         let all = Search::default();
-        assert!(all.matches(&clinic, nine) && all.matches(&village, nine));
+        assert!(all.matches(&clinic, judge) && all.matches(&village, judge));
         let kinds = all.toggle_kind(FacilityKind::VillageClinic);
-        assert!(!kinds.matches(&clinic, nine) && kinds.matches(&village, nine));
+        assert!(!kinds.matches(&clinic, judge) && kinds.matches(&village, judge));
         assert_eq!(kinds.toggle_kind(FacilityKind::VillageClinic), all);
         let open = Search {
             open_now: true,
             ..Search::default()
         };
-        assert!(open.matches(&clinic, nine) && !open.matches(&village, nine));
+        assert!(open.matches(&clinic, judge) && !open.matches(&village, judge));
         let children = all.toggle_service(Service::PaediatricFever);
-        assert!(children.matches(&clinic, nine) && !children.matches(&village, nine));
+        assert!(children.matches(&clinic, judge) && !children.matches(&village, judge));
         assert!(children.is_filtering() && !all.is_filtering());
     }
 }

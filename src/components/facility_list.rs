@@ -1,7 +1,7 @@
 //! The list of facilities beside (or below) the map, one link per facility (nearest first with
 //! the distance when there is a point to search from), and the count.
 
-use crate::components::open_state::{change_text, next_change, open_now, state_text};
+use crate::components::open_state::{change_text, next_change, open_now, state_text, OpenJudge};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
 use crate::registry::{LoadState, Registry};
@@ -54,6 +54,7 @@ pub fn FacilityList(
         let lang = lang.get();
         let now = now.get();
         let search = search.get();
+        let mut open = OpenJudge::new(now);
         registry.facilities.with(|facilities| match search.near {
             Some(near) => index.with(|index| {
                 index
@@ -61,9 +62,11 @@ pub fn FacilityList(
                     .nearest(near)
                     .filter_map(|(id, distance)| {
                         let facility = facilities.get(*id)?;
-                        search
-                            .matches(facility, now)
-                            .then_some((*id, facility, Some(distance)))
+                        search.matches(facility, &mut open).then_some((
+                            *id,
+                            facility,
+                            Some(distance),
+                        ))
                     })
                     .take(NEAREST_SHOWN)
                     .map(|(id, facility, distance)| list_item(id, facility, distance, now, lang))
@@ -72,7 +75,7 @@ pub fn FacilityList(
             None => facilities
                 .sorted(lang)
                 .into_iter()
-                .filter(|(_, facility)| search.matches(facility, now))
+                .filter(|(_, facility)| search.matches(facility, &mut open))
                 .map(|(id, facility)| list_item(id, facility, None, now, lang))
                 .collect::<Vec<_>>(),
         })
@@ -153,7 +156,9 @@ fn list_item(
     let name = facility.name.display(lang).to_owned();
     let kind = facility.kind.label(lang);
     let area = area_text(facility);
-    let open = open_now(facility, now).map(|state| {
+    // Only the short nearest-first list says open or closed: judging every facility of a long
+    // registry on each render would cost more than the list is worth.
+    let open = distance.and(open_now(facility, now)).map(|state| {
         let (text, class) = state_text(locale, state);
         let change = next_change(facility, now)
             .map(|(at, opens)| format!(" · {}", change_text(locale, now, at, opens)));

@@ -5,6 +5,7 @@
 use crate::i18n::{td_string, Locale};
 use caremap_model::{Facility, Operational};
 use chrono::{Datelike, FixedOffset, NaiveDateTime, Offset, Utc, Weekday};
+use std::collections::HashMap;
 
 /// Facilities keep China Standard Time (UTC+8, no daylight saving): "open now" is judged by the
 /// facility's clock, not by the phone's time zone.
@@ -42,9 +43,40 @@ pub fn open_now(facility: &Facility, now: NaiveDateTime) -> Option<OpenNow> {
     })
 }
 
-/// Whether a facility is known to be open at `now` (what the "open now" filter keeps).
-pub fn is_open(facility: &Facility, now: NaiveDateTime) -> bool {
-    open_now(facility, now) == Some(OpenNow::Open)
+/// Judges "known to be open" (what the "open now" filter keeps) for many facilities at one
+/// moment, evaluating each distinct opening-hours text once: a registry has thousands of
+/// facilities but only a handful of different timetables.
+pub struct OpenJudge {
+    now: NaiveDateTime,
+    seen: HashMap<String, Option<bool>>,
+}
+
+impl OpenJudge {
+    pub fn new(now: NaiveDateTime) -> Self {
+        OpenJudge {
+            now,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Whether `facility` is known to be open: not declared closed, and open by its hours.
+    pub fn is_open(&mut self, facility: &Facility) -> bool {
+        if matches!(facility.operational, Operational::Closed { .. }) {
+            return false;
+        }
+        let Some(hours) = &facility.opening_hours else {
+            return false;
+        };
+        let open = match self.seen.get(hours.as_str()) {
+            Some(open) => *open,
+            None => {
+                let open = hours.is_open_at(self.now);
+                self.seen.insert(hours.as_str().to_owned(), open);
+                open
+            }
+        };
+        open == Some(true)
+    }
 }
 
 /// The next opening or closing of a facility after `now`, when it is within a week and the
@@ -132,7 +164,11 @@ mod tests {
         assert_eq!(open_now(&f, at(25, 13)), Some(OpenNow::Closed));
         let closed = facility("24/7", r#"{"state": "closed", "reason": "停电"}"#);
         assert_eq!(open_now(&closed, at(25, 9)), Some(OpenNow::Closed));
-        assert!(!is_open(&closed, at(25, 9)));
+        let mut judge = OpenJudge::new(at(25, 9));
+        assert!(!judge.is_open(&closed));
+        assert!(judge.is_open(&f));
+        assert!(judge.is_open(&f), "a second facility with the same hours");
+        assert!(!OpenJudge::new(at(25, 13)).is_open(&f));
         assert_eq!(next_change(&closed, at(25, 9)), None);
     }
 

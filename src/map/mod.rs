@@ -9,6 +9,7 @@ mod icons;
 
 pub use icons::{marker_class, swatch_class};
 
+use crate::components::open_state::OpenJudge;
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
 use crate::registry::{Facilities, Registry};
 use crate::routes;
@@ -240,9 +241,10 @@ impl MapHandle {
         self.markers.clear_layers();
         let mut pins = Vec::with_capacity(facilities.len());
         let mut bounds: Option<LatLngBounds> = None;
+        let mut open = OpenJudge::new(now);
         for (id, facility) in facilities
             .iter()
-            .filter(|(_, facility)| search.matches(facility, now))
+            .filter(|(_, facility)| search.matches(facility, &mut open))
         {
             let position = LatLng::new(facility.location.lat(), facility.location.lon());
             let name = facility.name.display(lang);
