@@ -52,8 +52,14 @@ pub fn FacilityList(
     let registry = Registry::expect();
     let items = move || {
         let lang = lang.get();
-        let now = now.get();
         let search = search.get();
+        // The clock matters to the nearest list (it says open or closed) and to "open now";
+        // the full list is not rebuilt every minute for nothing.
+        let now = if search.open_now || search.near.is_some() {
+            now.get()
+        } else {
+            now.get_untracked()
+        };
         let mut open = OpenJudge::new(now);
         registry.facilities.with(|facilities| match search.near {
             Some(near) => index.with(|index| {

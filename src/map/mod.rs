@@ -62,7 +62,13 @@ pub fn FacilityMap(
         let lang = lang.get();
         let config = registry.config.get();
         let search = search.get();
-        let now = now.get();
+        // The clock redraws the markers only when "open now" filters them: redrawing a large
+        // registry every minute for nothing would make the map stutter.
+        let now = if search.open_now {
+            now.get()
+        } else {
+            now.get_untracked()
+        };
         handle.update_value(|slot| {
             if slot.is_none() {
                 let on_tap = move |at: LatLon| {
