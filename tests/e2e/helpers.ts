@@ -65,6 +65,9 @@ export function watchPage(page: Page) {
 
 const repoRoot = path.resolve(__dirname, '../..');
 
+/** The build the tests serve (playwright.config.ts): dist/ unless CAREMAP_E2E_DIST says. */
+export const distDir = process.env.CAREMAP_E2E_DIST ?? path.join(repoRoot, 'dist');
+
 /** The server binary `cargo xtask test` built (the same one the config's webServer runs). */
 export const serverBin =
   process.env.CAREMAP_SERVER_BIN ?? path.join(repoRoot, 'target/debug/caremap-server');
@@ -107,7 +110,7 @@ export async function startServer(seeds: string[][] = [['demo']]): Promise<OwnSe
   const baseURL = `http://127.0.0.1:${port}`;
   const child = spawn(
     serverBin,
-    ['--database', database, 'serve', '--dist', path.join(repoRoot, 'dist'),
+    ['--database', database, 'serve', '--dist', distDir,
       '--addr', `127.0.0.1:${port}`, '--tile-url', `${baseURL}/e2e-no-tiles/{z}/{x}/{y}.png`],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
   );

@@ -11,6 +11,9 @@ const port = Number(process.env.CAREMAP_E2E_PORT ?? 18181);
 const baseURL = `http://127.0.0.1:${port}`;
 const serverBin =
   process.env.CAREMAP_SERVER_BIN ?? path.join(repoRoot, 'target/debug/caremap-server');
+// The build to serve: dist/ unless CAREMAP_E2E_DIST names a copy (a checkout shared with other
+// builds can replace dist/ during a run).
+const dist = process.env.CAREMAP_E2E_DIST ?? path.join(repoRoot, 'dist');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-'));
 
 export default defineConfig({
@@ -48,7 +51,7 @@ export default defineConfig({
       '--database',
       JSON.stringify(`sqlite://${path.join(dataDir, 'e2e.sqlite')}`),
       '--dist',
-      JSON.stringify(path.join(repoRoot, 'dist')),
+      JSON.stringify(dist),
       '--addr',
       `127.0.0.1:${port}`,
       // Tiles from our own origin: this machine has no internet, and the CSP stays 'self'.

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { liveFacilities, watchPage } from './helpers';
+import * as zlib from 'node:zlib';
+import { distDir, liveFacilities, watchPage } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const serverBin =
@@ -187,7 +188,7 @@ async function freePort(): Promise<number> {
 async function serveCopyOfDist() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-pwa-'));
   const dist = path.join(dir, 'dist');
-  fs.cpSync(path.join(repoRoot, 'dist'), dist, { recursive: true });
+  fs.cpSync(distDir, dist, { recursive: true });
   const port = await freePort();
   const baseURL = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
@@ -244,7 +245,13 @@ test('a new release is offered with "reload" and takes over when accepted', asyn
 
     // Release a new version: any change to sw.js makes the browser install it. This one also
     // marks the new worker, so the test can tell it from the old one.
-    fs.appendFileSync(path.join(server.dist, 'sw.js'), '\n// the next release\nself.caremapRelease = 2;\n');
+    const sw = path.join(server.dist, 'sw.js');
+    fs.appendFileSync(sw, '\n// the next release\nself.caremapRelease = 2;\n');
+    // A release comes with its pre-compressed copies (tools/sw/precompress.mjs); the server
+    // sends sw.js.br to a browser that accepts brotli, so it must hold the new worker too.
+    const next = fs.readFileSync(sw);
+    fs.writeFileSync(`${sw}.br`, zlib.brotliCompressSync(next));
+    fs.writeFileSync(`${sw}.gz`, zlib.gzipSync(next));
     await page.evaluate(() => {
       // Marks this page, so the test sees that the page was reloaded.
       (window as unknown as { beforeUpdate: boolean }).beforeUpdate = true;
