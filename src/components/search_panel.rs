@@ -112,6 +112,12 @@ pub fn NearMe(
             Err(err) => state.set(Locating::Failed(err)),
         });
     };
+    // A point set another way (a tap on the map, a township) answers a failed "near me".
+    Effect::new(move |_| {
+        if search.with(|s| s.near.is_some()) {
+            state.set(Locating::Idle);
+        }
+    });
     let townships = Memo::new(move |_| registry.facilities.with(township_centres));
     let choose_township = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);

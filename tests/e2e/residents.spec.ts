@@ -474,6 +474,7 @@ test.describe('without the position', () => {
     await page.mouse.click(box.x + box.width * 0.5 + 7, box.y + box.height * 0.5 + 5);
     await expect(page).toHaveURL(/near=/);
     await expect(page.getByTestId('picking-hint')).toHaveCount(0);
+    await expect(page.getByTestId('locate-error')).toHaveCount(0);
     await expectList(page, expectedNearest(all, nearOf(page)));
     await expect(page.locator('#map .position-marker')).toHaveCount(1);
 
