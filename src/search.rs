@@ -111,6 +111,23 @@ impl Search {
     }
 }
 
+thread_local! {
+    /// The map page's link as the resident last left it (with its point and filters).
+    static LAST_MAP_HREF: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Remembers the map page's current search, for "back to the map" from a facility's page.
+pub fn remember_map_href(href: String) {
+    LAST_MAP_HREF.with(|last| *last.borrow_mut() = Some(href));
+}
+
+/// Where "back to the map" goes: the search the resident left, or the plain map.
+pub fn map_href_to_return() -> String {
+    LAST_MAP_HREF
+        .with(|last| last.borrow().clone())
+        .unwrap_or_else(|| crate::routes::map_href().to_owned())
+}
+
 /// The registry's nearest-first index, shared by the components of the map page and rebuilt
 /// only when the registry changes. Equal when it is the same index.
 #[derive(Clone)]

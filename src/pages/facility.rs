@@ -8,6 +8,7 @@ use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
 use crate::registry::{LoadState, Registry};
 use crate::routes;
+use crate::search::map_href_to_return;
 use caremap_model::navigation::{self, MapApp};
 use caremap_model::{Capacity, Facility, FacilityId, Operational};
 use leptos::prelude::*;
@@ -39,7 +40,7 @@ pub fn FacilityPage() -> impl IntoView {
     view! {
         <main class="page facility-page">
             <p>
-                <a class="back-link" href=routes::map_href()>
+                <a class="back-link" href=map_href_to_return() data-testid="back-to-map">
                     "← "
                     {t!(i18n, back_to_map)}
                 </a>

@@ -7,7 +7,7 @@ use crate::components::{
 };
 use crate::map::FacilityMap;
 use crate::registry::Registry;
-use crate::search::{Search, SharedIndex};
+use crate::search::{remember_map_href, Search, SharedIndex};
 use caremap_model::LatLon;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -22,6 +22,8 @@ pub fn MapPage() -> impl IntoView {
     let registry = Registry::expect();
     let query = use_query_map();
     let search = Memo::new(move |_| query.with(|q| Search::from_query(|key| q.get(key))));
+    // "Back to the map" from a facility's page returns to this search.
+    Effect::new(move |_| remember_map_href(search.with(Search::href)));
     // Built once per change of the registry, not per search.
     let index = Memo::new(move |_| registry.facilities.with(SharedIndex::build));
     let now = RwSignal::new(now_at_facilities());

@@ -399,17 +399,25 @@ test.describe('with the position shared', () => {
     }
 
     // The link is the search: opened anew, it shows the same list.
-    await page.getByTestId('filter-kind-village_clinic').check();
-    filter = { open: true, kinds: ['village_clinic'] };
-    const villages = expectedNearest(all, home, filter);
-    await expectList(page, villages);
+    await page.getByTestId('filter-kind-fever_station').check();
+    filter = { open: true, kinds: ['fever_station'] };
+    const stations = expectedNearest(all, home, filter);
+    expect(stations.length, 'fever stations stay open at lunch').toBeGreaterThan(0);
+    await expectList(page, stations);
     const shared = page.url();
-    expect(new URL(shared).searchParams.get('kind')).toBe('village_clinic');
+    expect(new URL(shared).searchParams.get('kind')).toBe('fever_station');
     await page.reload();
-    await expectList(page, villages);
-    await expect(page.getByTestId('filter-kind-village_clinic')).toBeChecked();
+    await expectList(page, stations);
+    await expect(page.getByTestId('filter-kind-fever_station')).toBeChecked();
     await expect(page.getByTestId('filter-open')).toBeChecked();
     await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+
+    // A facility's page leads back to the same search.
+    await page.locator('[data-testid=facility-list] li a').first().click();
+    await expect(page.getByTestId('facility-detail')).toBeVisible();
+    await page.getByTestId('back-to-map').click();
+    await expect(page).toHaveURL(shared);
+    await expectList(page, stations);
 
     // Clearing the filters keeps the point.
     await page.getByTestId('clear-filters').click();
