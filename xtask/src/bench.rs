@@ -92,7 +92,8 @@ fn server_binary() -> PathBuf {
     crate::root().join("target/release/caremap-server")
 }
 
-/// Size of the built WASM module, raw and gzip-compressed.
+/// Size of the built WASM module: raw, gzip -9, and brotli 11 (the `.br` copy the build writes
+/// next to it, tools/sw/precompress.mjs, which is what the server sends).
 fn wasm_size() -> Result<()> {
     shell::step("PWA size");
     let dist = crate::root().join("dist");
@@ -106,8 +107,14 @@ fn wasm_size() -> Result<()> {
                 .output()
                 .and_then(|out| out.trim().parse::<u64>().ok())
                 .unwrap_or(0);
+            let mut copy = path.clone().into_os_string();
+            copy.push(".br");
+            let brotli = std::fs::metadata(copy).map_or_else(
+                |_| "no .br copy".to_owned(),
+                |m| format!("brotli 11 {:.1} KB", m.len() as f64 / 1024.0),
+            );
             println!(
-                "wasm {}: raw {:.1} KB, gzip -9 {:.1} KB (budget: 250 KB compressed)",
+                "wasm {}: raw {:.1} KB, gzip -9 {:.1} KB, {brotli} (budget: 250 KB compressed)",
                 path.file_name().unwrap_or_default().to_string_lossy(),
                 raw as f64 / 1024.0,
                 gzip as f64 / 1024.0
