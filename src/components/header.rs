@@ -1,6 +1,6 @@
-//! The app header: the app's name (a link home) and the language switch.
+//! The app header: the app's name (a link home), the large-text toggle and the language switch.
 
-use super::{LangSwitch, SyncBar};
+use super::{LangSwitch, LargeTextToggle, SyncBar};
 use crate::i18n::{t, use_i18n};
 use crate::routes;
 use leptos::prelude::*;
@@ -14,7 +14,10 @@ pub fn Header() -> impl IntoView {
                 <img class="brand-icon" src="/icon.svg" alt="" width="32" height="32" />
                 <span class="brand-name">{t!(i18n, app_name)}</span>
             </a>
-            <LangSwitch />
+            <div class="header-tools">
+                <LargeTextToggle />
+                <LangSwitch />
+            </div>
         </header>
         <SyncBar />
     }

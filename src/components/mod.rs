@@ -1,9 +1,10 @@
-//! Pieces of the interface used by the pages: header, language switch, legend, facility list,
+//! Pieces of the interface used by the pages: header, language switch, large-text mode, legend, facility list,
 //! load status, demo banner and the banner that offers a new version.
 
 mod facility_list;
 mod header;
 mod lang_switch;
+mod large_text;
 mod legend;
 pub mod open_state;
 mod search_panel;
@@ -13,6 +14,7 @@ mod update_banner;
 pub use facility_list::{area_text, distance_text, FacilityCount, FacilityList, NEAREST_SHOWN};
 pub use header::Header;
 pub use lang_switch::LangSwitch;
+pub use large_text::LargeTextToggle;
 pub use legend::Legend;
 pub use search_panel::{locate, Filters, LocateError, NearMe};
 pub use status::{ago, DemoBanner, LoadStatus, SyncBar};
