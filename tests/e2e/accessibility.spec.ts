@@ -48,6 +48,23 @@ async function axeViolations(page: Page): Promise<string[]> {
   );
 }
 
+/** axe's AAA contrast rule (7:1, 4.5:1 for large text): what large-text mode promises. */
+async function enhancedContrastViolations(page: Page): Promise<string[]> {
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const axe = (window as any).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'rule', values: ['color-contrast-enhanced'] },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return result.violations.flatMap((v: any) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      v.nodes.map((n: any) => `${n.target.join(' ')}: ${n.failureSummary}`),
+    );
+  });
+  return violations as string[];
+}
+
 /**
  * Buttons and links (anywhere on the page: header, sync bar, main content, map controls)
  * smaller than 48 x 48 px. WCAG 2.5.5's inline exception is kept narrow: a link that is
@@ -173,6 +190,8 @@ for (const lang of ['zh-CN', 'en'] as Lang[]) {
           // The only inline links are those of the map's attribution line.
           for (const text of inline) expect(['Leaflet', 'OpenStreetMap']).toContain(text);
           expect(small, `targets under 48 x 48 px:\n${small.join('\n')}`).toEqual([]);
+          const weak = await enhancedContrastViolations(page);
+          expect(weak, `contrast under 7:1 in large-text mode:\n${weak.join('\n')}`).toEqual([]);
         }
         guard.assertClean();
       });
@@ -237,3 +256,37 @@ test('large text is one tap away, remembered across reloads and on before the ap
   await expect(html).not.toHaveClass(/\blarge-text\b/);
   guard.assertClean();
 });
+
+for (const mode of ['normal', 'large'] as Mode[]) {
+  test(`a marker's popup on a phone, ${mode} text: axe finds nothing, targets fit`, async ({
+    page,
+    request,
+  }) => {
+    const guard = watchPage(page);
+    await page.setViewportSize({ width: 360, height: 740 });
+    const facilities = await liveFacilities(request);
+    const record = facilities.find((r) => r.facility!.kind === 'fever_clinic')!;
+    await choose(page, 'zh-CN', mode);
+    await page.goto('/');
+    await settled(page);
+    const marker = page.locator(`#map .leaflet-marker-icon[title="${record.facility!.name.zh}"]`);
+    await marker.click({ force: true });
+    const popup = page.locator('.leaflet-popup-content');
+    await expect(popup).toContainText(record.facility!.name.zh);
+
+    const violations = await axeViolations(page);
+    expect(violations, `axe with a popup open (${mode}):\n${violations.join('\n')}`).toEqual([]);
+    // Nothing is wider than the phone: the header wraps instead.
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    if (mode === 'large') {
+      const { small } = await measureTargets(page);
+      expect(small, `targets under 48 x 48 px:\n${small.join('\n')}`).toEqual([]);
+      const weak = await enhancedContrastViolations(page);
+      expect(weak, `contrast under 7:1 in large-text mode:\n${weak.join('\n')}`).toEqual([]);
+    }
+    guard.assertClean();
+  });
+}
