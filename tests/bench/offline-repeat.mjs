@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const runs = Number(process.argv[3] ?? 5);
 const syncTimeoutMs = Number(process.env.OFFLINE_REPEAT_SYNC_TIMEOUT_MS ?? 15 * 60_000);
+const markerTimeoutMs = Number(process.env.OFFLINE_REPEAT_MARKER_TIMEOUT_MS ?? 30_000);
 const marker = '#map .leaflet-marker-icon';
 
 const browser = await chromium.launch({
@@ -67,7 +68,7 @@ if (!serviceWorker) {
 } else {
   console.log('service worker controls the page');
 }
-await page.waitForSelector(marker, { timeout: 60_000 }).catch(() => {
+await page.waitForSelector(marker, { timeout: Math.max(markerTimeoutMs, 60_000) }).catch(() => {
   console.log(`no ${marker} on the page online`);
 });
 
@@ -79,8 +80,8 @@ const times = [];
 for (let run = 1; run <= runs; run += 1) {
   const started = Date.now();
   try {
-    await page.reload({ waitUntil: 'commit', timeout: 30_000 });
-    await page.waitForSelector(marker, { timeout: 30_000 });
+    await page.reload({ waitUntil: 'commit', timeout: markerTimeoutMs });
+    await page.waitForSelector(marker, { timeout: markerTimeoutMs });
     // In the page: from its navigation start (the reload) to the marker's insertion.
     const inPage = await page.evaluate(() => window.__firstMarkerAt ?? performance.now());
     const wall = Date.now() - started;
