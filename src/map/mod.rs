@@ -91,6 +91,7 @@ pub fn FacilityMap(
                 .with(|facilities| map.show(facilities, &search, now, lang));
             map.show_point(search.near, lang);
         });
+        name_zoom_buttons(&element, lang);
     });
 
     // The map container shows a crosshair while a tap chooses the point.
@@ -120,6 +121,22 @@ struct Pin {
     kind: FacilityKind,
     name: String,
     position: LatLng,
+}
+
+/// Leaflet names its zoom buttons in English ("Zoom in"); a screen reader says them in the
+/// interface's language instead.
+fn name_zoom_buttons(container: &web_sys::Element, lang: Lang) {
+    let locale = locale_of(lang);
+    let names = [
+        (".leaflet-control-zoom-in", td_string!(locale, zoom_in)),
+        (".leaflet-control-zoom-out", td_string!(locale, zoom_out)),
+    ];
+    for (selector, name) in names {
+        if let Ok(Some(button)) = container.query_selector(selector) {
+            let _ = button.set_attribute("title", name);
+            let _ = button.set_attribute("aria-label", name);
+        }
+    }
 }
 
 /// The facilities on the map now, in the language they are shown in; read by the click handler.

@@ -243,6 +243,7 @@ test('large text is one tap away, remembered across reloads and on before the ap
   await page.getByTestId('lang-switch').click();
   await expect(html).toHaveAttribute('lang', 'en');
   await expect(toggle).toHaveText('Large text');
+  await expect(page.locator('.leaflet-control-zoom-in')).toHaveAttribute('aria-label', 'Zoom in');
   await expect(toggle).toHaveAttribute('aria-pressed', 'true');
   await page.reload();
   await settled(page);
@@ -271,6 +272,9 @@ for (const mode of ['normal', 'large'] as Mode[]) {
     await settled(page);
     const marker = page.locator(`#map .leaflet-marker-icon[title="${record.facility!.name.zh}"]`);
     await marker.click({ force: true });
+    // Leaflet's zoom buttons are named in the interface's language, not Leaflet's English.
+    await expect(page.locator('.leaflet-control-zoom-in')).toHaveAttribute('aria-label', '放大');
+    await expect(page.locator('.leaflet-control-zoom-out')).toHaveAttribute('aria-label', '缩小');
     const popup = page.locator('.leaflet-popup-content');
     await expect(popup).toContainText(record.facility!.name.zh);
 
