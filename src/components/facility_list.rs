@@ -39,6 +39,11 @@ pub fn FacilityCount() -> impl IntoView {
 /// How many facilities the list shows nearest first: enough to choose from, few enough to read.
 pub const NEAREST_SHOWN: usize = 20;
 
+/// How many facilities the full list (no point set) shows. A county's registry fits; a
+/// province's 100,000 would make the page unusable on a cheap phone (and slow to redraw after
+/// every sync), so beyond this the list asks for a point or a filter.
+pub const FULL_LIST_SHOWN: usize = 500;
+
 /// The facilities `search` keeps at `now`: nearest first with their distance when the search
 /// has a point, else all of them by kind and name.
 #[component]
@@ -50,6 +55,8 @@ pub fn FacilityList(
     let i18n = use_i18n();
     let lang = use_lang();
     let registry = Registry::expect();
+    // How many facilities the full list leaves out (it shows the first FULL_LIST_SHOWN).
+    let unlisted = RwSignal::new(0usize);
     let items = move || {
         let lang = lang.get();
         let search = search.get();
@@ -78,12 +85,32 @@ pub fn FacilityList(
                     .map(|(id, facility, distance)| list_item(id, facility, distance, now, lang))
                     .collect::<Vec<_>>()
             }),
-            None => facilities
-                .sorted(lang)
-                .into_iter()
-                .filter(|(_, facility)| search.matches(facility, &mut open))
-                .map(|(id, facility)| list_item(id, facility, None, now, lang))
-                .collect::<Vec<_>>(),
+            None => {
+                let kept: Vec<_> = facilities
+                    .sorted(lang)
+                    .into_iter()
+                    .filter(|(_, facility)| search.matches(facility, &mut open))
+                    .collect();
+                unlisted.set(kept.len().saturating_sub(FULL_LIST_SHOWN));
+                kept.into_iter()
+                    .take(FULL_LIST_SHOWN)
+                    .map(|(id, facility)| list_item(id, facility, None, now, lang))
+                    .collect::<Vec<_>>()
+            }
+        })
+    };
+    let unlisted_note = move || {
+        let n = unlisted.get();
+        (n > 0 && search.with(|s| s.near.is_none())).then(|| {
+            let text = match lang.get() {
+                Lang::Zh => format!("还有 {n} 个机构未列出：请点“附近”或用筛选缩小范围。"),
+                Lang::En => {
+                    format!(
+                        "{n} more not listed: tap “Near me” or use the filters to narrow the list."
+                    )
+                }
+            };
+            view! { <p class="notice" data-testid="facility-list-more">{text}</p> }
         })
     };
     let empty = move || registry.facilities.with(|f| f.is_empty());
@@ -130,6 +157,7 @@ pub fn FacilityList(
                             <ul class="facility-list" data-testid="facility-list" data-mode=mode>
                                 {items}
                             </ul>
+                            {unlisted_note}
                         }
                             .into_any()
                     }

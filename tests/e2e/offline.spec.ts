@@ -170,6 +170,9 @@ test('a first sync of a large registry cut off halfway resumes from its cursor',
       timeout: 180_000,
     });
     await expect(reopened.getByTestId('facility-count')).toHaveText(String(total));
+    // A registry this large is listed only in part: the list asks for a point or a filter.
+    await expect(reopened.locator('[data-testid=facility-list] li')).toHaveCount(500);
+    await expect(reopened.getByTestId('facility-list-more')).toContainText(String(total - 500));
     await rest.settled();
     expect(rest.pages[0].since).toBe(beforeCut[beforeCut.length - 1].body.cursor);
     const downloaded = [...beforeCut, ...rest.pages].reduce((n, p) => n + p.body.items.length, 0);
