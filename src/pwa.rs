@@ -83,7 +83,15 @@ fn service_worker_container() -> Option<ServiceWorkerContainer> {
 
 async fn register(container: ServiceWorkerContainer, set_update_ready: WriteSignal<bool>) {
     let registration = match JsFuture::from(container.register(SERVICE_WORKER_URL)).await {
-        Ok(registration) => registration.unchecked_into::<ServiceWorkerRegistration>(),
+        // Where service workers are blocked (policy, some embedded browsers) the promise may
+        // resolve to something that is not a registration: carry on without one.
+        Ok(registration) => match registration.dyn_into::<ServiceWorkerRegistration>() {
+            Ok(registration) => registration,
+            Err(other) => {
+                warn!("pwa: no service worker registration ({other:?}); no offline app shell");
+                return;
+            }
+        },
         Err(err) => {
             warn!("pwa: service worker not registered, the app will not work offline: {err:?}");
             return;
