@@ -94,9 +94,13 @@ export type OwnServer = {
 
 /**
  * Starts `caremap-server serve` on a fresh database, seeded first by running each of `seeds`
- * (arguments of a `caremap-server` command such as `['demo', '--size', '20000']`).
+ * (arguments of a `caremap-server` command such as `['demo', '--size', '20000']`), serving the
+ * build in `dist` (the tests' build unless a test serves a copy it changes).
  */
-export async function startServer(seeds: string[][] = [['demo']]): Promise<OwnServer> {
+export async function startServer(
+  seeds: string[][] = [['demo']],
+  dist: string = distDir,
+): Promise<OwnServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-own-'));
   const database = `sqlite://${path.join(dir, 'own.sqlite')}`;
   const cli = (...args: string[]) =>
@@ -110,7 +114,7 @@ export async function startServer(seeds: string[][] = [['demo']]): Promise<OwnSe
   const baseURL = `http://127.0.0.1:${port}`;
   const child = spawn(
     serverBin,
-    ['--database', database, 'serve', '--dist', distDir,
+    ['--database', database, 'serve', '--dist', dist,
       '--addr', `127.0.0.1:${port}`, '--tile-url', `${baseURL}/e2e-no-tiles/{z}/{x}/{y}.png`],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
   );

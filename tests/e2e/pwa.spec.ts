@@ -2,17 +2,13 @@
 // Chromium finds the app installable, and a new release is offered with "reload" and taken over
 // when the user accepts.
 import { test, expect, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { distDir, liveFacilities, watchPage } from './helpers';
+import { distDir, liveFacilities, startServer, watchPage } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../..');
-const serverBin =
-  process.env.CAREMAP_SERVER_BIN ?? path.join(repoRoot, 'target/debug/caremap-server');
 
 /** Resolves once a service worker controls the page (the first install claims it). */
 async function controlledByServiceWorker(page: Page) {
@@ -172,59 +168,17 @@ test('Chromium finds the app installable, with a maskable icon', async ({
   }
 });
 
-/** A port nobody listens on now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** A second caremap server, serving a copy of dist/ that the test may change. */
 async function serveCopyOfDist() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-pwa-'));
   const dist = path.join(dir, 'dist');
   fs.cpSync(distDir, dist, { recursive: true });
-  const port = await freePort();
-  const baseURL = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    serverBin,
-    [
-      'serve',
-      '--dist', dist,
-      '--database', `sqlite://${path.join(dir, 'pwa.sqlite')}`,
-      '--addr', `127.0.0.1:${port}`,
-      '--demo-if-empty',
-      '--tile-url', `${baseURL}/e2e-no-tiles/{z}/{x}/{y}.png`,
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // Wait until it answers (start-up, not an assertion).
-  for (let tries = 0; ; tries++) {
-    try {
-      if ((await fetch(`${baseURL}/api/v1/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (tries > 300 || child.exitCode !== null) {
-      child.kill();
-      throw new Error(`caremap-server did not start on ${baseURL}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const server = await startServer([['demo']], dist);
   return {
-    baseURL,
+    baseURL: server.baseURL,
     dist,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
