@@ -5,6 +5,7 @@
 //! Leaflet itself is a plain script in `index.html` that runs before the wasm; without it (or
 //! without tiles, e.g. offline) the page still shows the list.
 
+mod cluster;
 mod icons;
 
 pub use icons::{marker_class, swatch_class};
@@ -16,8 +17,9 @@ use crate::routes;
 use crate::search::Search;
 use caremap_model::{FacilityId, FacilityKind, LatLon};
 use chrono::NaiveDateTime;
+use cluster::MarkerClusterGroup;
 use leaflet::{
-    FeatureGroup, LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Point, TileLayer,
+    LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Point, TileLayer,
     TileLayerOptions,
 };
 use leptos::prelude::*;
@@ -29,6 +31,8 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Where the map looks before any facility is known: all of China.
 const FALLBACK_CENTER: (f64, f64) = (35.0, 105.0);
 const FALLBACK_ZOOM: f64 = 4.0;
+/// The deepest zoom the map allows (that of OpenStreetMap's tiles).
+const MAX_ZOOM: f64 = 19.0;
 /// Fitting the bounds never zooms in closer than this (a single facility would fill the map).
 const MAX_FIT_ZOOM: f64 = 15.0;
 /// Room around the outermost markers so none sits under the map's edge or controls.
@@ -146,10 +150,12 @@ struct Shown {
     lang: Cell<Lang>,
 }
 
-/// A Leaflet map with its tile layer and its layer of facility markers.
+/// A Leaflet map with its tile layer and its layer of facility markers, clustered where they
+/// overlap on screen (Leaflet.markercluster: a large registry would otherwise be as many DOM
+/// markers as facilities).
 struct MapHandle {
     map: Map,
-    markers: FeatureGroup,
+    markers: MarkerClusterGroup,
     tiles: Option<(String, TileLayer)>,
     fitted: bool,
     shown: Rc<Shown>,
@@ -170,12 +176,14 @@ impl MapHandle {
         // Quarter zoom steps let "fit all facilities" fill a phone screen instead of stopping a
         // whole zoom level short.
         options.set_zoom_snap(0.25);
+        // Leaflet.markercluster needs the map's deepest zoom before any tile layer sets it.
+        options.set_max_zoom(MAX_ZOOM);
         let map = Map::new_with_element(element, &options)?;
         map.set_view(
             &LatLng::new(FALLBACK_CENTER.0, FALLBACK_CENTER.1),
             FALLBACK_ZOOM,
         );
-        let markers = FeatureGroup::new();
+        let markers = MarkerClusterGroup::with_defaults()?;
         markers.add_to(&map);
         let shown = Rc::new(Shown::default());
         let on_click = {
@@ -183,6 +191,8 @@ impl MapHandle {
             let shown = Rc::clone(&shown);
             Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| open_popup(&map, &shown, &event))
         };
+        // A tap on a single marker; a tap on a cluster is Leaflet.markercluster's "clusterclick",
+        // which zooms in to it.
         markers.on("click", on_click.as_ref());
         // Clicks on markers do not bubble to the map (Leaflet's default for markers).
         let on_map_click = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
@@ -265,6 +275,7 @@ impl MapHandle {
         let mut pins = Vec::with_capacity(facilities.len());
         let mut bounds: Option<LatLngBounds> = None;
         let mut open = OpenJudge::new(now);
+        let layers = js_sys::Array::new();
         for (id, facility) in facilities
             .iter()
             .filter(|(_, facility)| search.matches(facility, &mut open))
@@ -281,7 +292,7 @@ impl MapHandle {
             options.set_rise_on_hover(true);
             options.set_z_index_offset(icons::z_index_offset(facility.kind));
             let marker = Marker::new_with_options(&position, &options);
-            marker.add_to_layer_group(&self.markers);
+            layers.push(&marker);
             match &bounds {
                 Some(b) => {
                     b.extend(&position);
@@ -295,6 +306,8 @@ impl MapHandle {
                 position,
             });
         }
+        // One bulk add: the cluster group builds its clusters in chunks, without freezing the page.
+        self.markers.add_layers(&layers);
         self.shown.pins.replace(pins);
         self.shown.lang.set(lang);
         if let (false, Some(bounds)) = (self.fitted, bounds) {

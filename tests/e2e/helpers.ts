@@ -141,3 +141,77 @@ export async function startServer(
     },
   };
 }
+
+/**
+ * What the map shows, as a resident reads it: single facility markers (by kind) and cluster
+ * icons, each showing how many facilities it holds (Leaflet.markercluster). Only what is in or
+ * near the view is drawn.
+ */
+export type MapTally = {
+  singles: number;
+  clusters: number;
+  /** The sum of the clusters' counts. */
+  clustered: number;
+  /** Singles plus clustered: the facilities the map stands for. */
+  total: number;
+  /** Single markers by kind (wire name). */
+  kinds: Record<string, number>;
+};
+
+export async function mapTally(page: Page): Promise<MapTally> {
+  return page.locator('#map').evaluate((map) => {
+    const singles = [...map.querySelectorAll('.leaflet-marker-icon.marker')];
+    const counts = [...map.querySelectorAll('.leaflet-marker-icon.marker-cluster')].map((c) =>
+      Number((c.textContent ?? '').trim()),
+    );
+    const kinds: Record<string, number> = {};
+    for (const single of singles) {
+      const kind = [...single.classList].find((c) => c.startsWith('marker-kind-'));
+      if (kind) kinds[kind.slice('marker-kind-'.length)] = (kinds[kind.slice('marker-kind-'.length)] ?? 0) + 1;
+    }
+    const clustered = counts.reduce((sum, n) => sum + n, 0);
+    return {
+      singles: singles.length,
+      clusters: counts.length,
+      clustered,
+      total: singles.length + clustered,
+      kinds,
+    };
+  });
+}
+
+/** Waits until the map's single markers and cluster counts add up to `count` facilities. */
+export async function expectMapShows(page: Page, count: number, timeout = 15_000) {
+  await expect
+    .poll(async () => (await mapTally(page)).total, {
+      message: `the map's markers and cluster counts add up to ${count}`,
+      timeout,
+    })
+    .toBe(count);
+}
+
+/**
+ * Brings `record`'s marker out of any cluster, as a resident would: the map around a point just
+ * south of it (so the "you are here" marker does not cover it), zoomed in with Leaflet's zoom
+ * button until the marker stands alone. Returns the marker.
+ */
+export async function singleMarker(page: Page, record: FacilityRecord) {
+  const { lat, lon } = record.facility!.location;
+  await page.goto(`/?near=${(lat - 0.003).toFixed(5)},${lon.toFixed(5)}`);
+  const marker = page.locator(`#map .leaflet-marker-icon[title="${record.facility!.name.zh}"]`);
+  await expect(page.locator('#map .leaflet-marker-icon').first()).toBeVisible();
+  for (let tries = 0; tries < 4 && (await marker.count()) === 0; tries++) {
+    await page.locator('.leaflet-control-zoom-in').click();
+    await page.waitForTimeout(600);
+  }
+  await expect(marker).toHaveCount(1);
+  return marker;
+}
+
+/** Zooms the map out with Leaflet's zoom button, `steps` times. */
+export async function zoomOut(page: Page, steps: number) {
+  for (let i = 0; i < steps; i++) {
+    await page.locator('.leaflet-control-zoom-out').click();
+    await page.waitForTimeout(400);
+  }
+}

@@ -5,7 +5,7 @@ import { test, expect, type Page, type Response } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { liveFacilities, startServer, watchPage } from './helpers';
+import { expectMapShows, liveFacilities, startServer, watchPage } from './helpers';
 
 type RegistryPage = {
   items: { id: string; deleted?: boolean; facility?: { name: { zh: string } } }[];
@@ -55,7 +55,7 @@ test('after one visit online, the app opens offline with every facility from the
   await page.reload();
   await expect(page.getByTestId('facility-count')).toHaveText(String(facilities.length));
   await expect(page.locator('[data-testid=facility-list] li')).toHaveCount(facilities.length);
-  await expect(page.locator('#map .leaflet-marker-icon')).toHaveCount(facilities.length);
+  await expectMapShows(page, facilities.length);
   await expect(syncStatus(page)).toHaveAttribute('data-state', 'offline');
   await expect(syncStatus(page)).toContainText('离线');
 

@@ -1,9 +1,17 @@
 // The foundation, as a resident sees it: the demo registry on the map and in the list, a
 // facility's details, and the language switch.
 import { test, expect } from '@playwright/test';
-import { KIND_LABELS, liveFacilities, watchPage } from './helpers';
+import {
+  KIND_LABELS,
+  expectMapShows,
+  liveFacilities,
+  mapTally,
+  singleMarker,
+  startServer,
+  watchPage,
+} from './helpers';
 
-test('the map shows every demo facility as a marker whose class tells its kind', async ({
+test('the map shows every demo facility as a marker whose class tells its kind, clustered only where markers overlap', async ({
   page,
   request,
 }) => {
@@ -14,19 +22,40 @@ test('the map shows every demo facility as a marker whose class tells its kind',
   await page.goto('/');
   await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
   await expect(page.getByTestId('facility-count')).toContainText(String(facilities.length));
-  await expect(page.locator('#map .leaflet-marker-icon')).toHaveCount(facilities.length);
+  // Every facility is on the map: alone as a marker, or counted in a cluster where markers
+  // would overlap.
+  await expectMapShows(page, facilities.length);
+  const tally = await mapTally(page);
+  // The demo's villages crowd around their townships: at the zoom it fits to, markers that
+  // would overlap are clusters, the others stand alone.
+  expect(tally.singles, 'single markers').toBeGreaterThan(0);
+  expect(tally.clusters, 'clusters').toBeGreaterThan(0);
+  expect(tally.singles + tally.clusters, 'icons').toBeLessThan(facilities.length);
 
+  // A single marker's class tells its kind; the facilities of a kind not drawn alone are in
+  // clusters, and together they are exactly the clusters' counts.
+  let inClusters = 0;
   for (const kind of Object.keys(KIND_LABELS)) {
     const expected = facilities.filter((r) => r.facility!.kind === kind).length;
     expect(expected, `demo data has ${kind}`).toBeGreaterThan(0);
-    await expect(page.locator(`#map .marker-kind-${kind}`)).toHaveCount(expected);
+    const single = tally.kinds[kind] ?? 0;
+    await expect(page.locator(`#map .marker-kind-${kind}`)).toHaveCount(single);
+    expect(single, `${kind} markers on the map`).toBeLessThanOrEqual(expected);
+    inClusters += expected - single;
   }
+  expect(inClusters, 'the facilities not drawn alone are those the clusters count').toBe(
+    tally.clustered,
+  );
 
-  // A marker is labelled with its facility's name, for screen readers and on hover.
-  const sample = facilities.find((r) => r.facility!.kind === 'fever_clinic')!;
-  await expect(
-    page.locator(`#map .leaflet-marker-icon[title="${sample.facility!.name.zh}"]`),
-  ).toHaveCount(1);
+  // Zoomed in, every kind stands alone as a marker whose class tells it.
+  for (const kind of Object.keys(KIND_LABELS)) {
+    const sample = facilities.find((r) => r.facility!.kind === kind)!;
+    await singleMarker(page, sample);
+    // A marker is labelled with its facility's name, for screen readers and on hover.
+    await expect(
+      page.locator(`#map .marker-kind-${kind}[title="${sample.facility!.name.zh}"]`),
+    ).toHaveCount(1);
+  }
 
   // The legend explains every shape in Chinese.
   const legend = page.getByTestId('legend');
@@ -63,7 +92,7 @@ test('the list shows every facility and opening one shows its details', async ({
 
   // Back to the map keeps everything there.
   await page.goBack();
-  await expect(page.locator('#map .leaflet-marker-icon')).toHaveCount(facilities.length);
+  await expectMapShows(page, facilities.length);
   guard.assertClean();
 });
 
@@ -80,8 +109,7 @@ test('a facility page opens directly from a shared link', async ({ page, request
 test('tapping a marker tells which facility it is', async ({ page, request }) => {
   const facilities = await liveFacilities(request);
   const record = facilities.find((r) => r.facility!.kind === 'fever_clinic')!;
-  await page.goto('/');
-  const marker = page.locator(`#map .leaflet-marker-icon[title="${record.facility!.name.zh}"]`);
+  const marker = await singleMarker(page, record);
   await marker.click({ force: true });
   // Either a popup with the name, or the facility page.
   await expect(
@@ -127,4 +155,31 @@ test('the server sends a strict content security policy with the app', async ({ 
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
   expect(csp).toContain("object-src 'none'");
   expect(csp).not.toContain('unsafe-inline');
+});
+
+test('a 20,000-facility registry is drawn as clusters whose counts add up to every facility', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const total = 20_000;
+  const server = await startServer([['demo', '--size', String(total)]]);
+  try {
+    const guard = watchPage(page);
+    await page.goto(server.baseURL + '/');
+    await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced', {
+      timeout: 180_000,
+    });
+    await expect(page.getByTestId('facility-count')).toHaveText(String(total));
+    // The whole province in view: every facility is counted, in far fewer icons than markers.
+    await expectMapShows(page, total, 120_000);
+    const tally = await mapTally(page);
+    expect(tally.clusters, 'cluster icons').toBeGreaterThan(0);
+    expect(tally.singles + tally.clusters, 'icons drawn').toBeLessThan(total / 4);
+    await expect(page.locator('#map .leaflet-marker-icon')).toHaveCount(
+      tally.singles + tally.clusters,
+    );
+    guard.assertClean();
+  } finally {
+    await server.stop();
+  }
 });

@@ -2,7 +2,7 @@
 // open or closed now and when that changes, and links that open the right spot in the map apps
 // people use in China (whose maps are drawn on the shifted GCJ-02 and BD-09 datums).
 import { test, expect, type Page } from '@playwright/test';
-import { liveFacilities, watchPage, type FacilityRecord } from './helpers';
+import { expectMapShows, liveFacilities, zoomOut, watchPage, type FacilityRecord } from './helpers';
 
 // ---- Coordinate conversions, written here from the published formulas so that the test does
 // not trust the app's own (crates/model/src/navigation.rs): WGS-84 → GCJ-02 → BD-09.
@@ -305,7 +305,6 @@ function nearOf(page: Page): [number, number] {
   return pair(near!);
 }
 
-const facilityMarkers = (page: Page) => page.locator('#map .leaflet-marker-icon.marker');
 
 test.describe('with the position shared', () => {
   test.use({ geolocation: HOME, permissions: ['geolocation'] });
@@ -318,7 +317,7 @@ test.describe('with the position shared', () => {
     const all = residentsView(await liveFacilities(request));
     await page.clock.setFixedTime(new Date(WEDNESDAY_LUNCH));
     await page.goto('/');
-    await expect(facilityMarkers(page)).toHaveCount(all.length);
+    await expectMapShows(page, all.length);
     await page.getByTestId('near-me').click();
 
     await expect(page).toHaveURL(/near=30\.04360,121\.15720/);
@@ -351,19 +350,21 @@ test.describe('with the position shared', () => {
     await page.goto('/');
     await page.getByTestId('near-me').click();
     await expectList(page, expectedNearest(all, home));
+    // Zoomed out from the streets around home, the whole demo is in view.
+    await zoomOut(page, 4);
 
     // Kind: fever clinics, then fever stations as well.
     await page.getByTestId('filter-kind-fever_clinic').check();
     await expect(page).toHaveURL(/kind=fever_clinic(&|$)/);
     let filter: Filter = { kinds: ['fever_clinic'] };
     await expectList(page, expectedNearest(all, home, filter));
-    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    await expectMapShows(page, expectedCount(all, filter));
 
     await page.getByTestId('filter-kind-fever_station').check();
     await expect(page).toHaveURL(/kind=fever_clinic,fever_station/);
     filter = { kinds: ['fever_clinic', 'fever_station'] };
     await expectList(page, expectedNearest(all, home, filter));
-    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    await expectMapShows(page, expectedCount(all, filter));
 
     // Paediatric fever.
     await page.getByTestId('filter-svc-paediatric_fever').check();
@@ -371,7 +372,7 @@ test.describe('with the position shared', () => {
     filter = { ...filter, services: ['paediatric_fever'] };
     const paediatric = expectedNearest(all, home, filter);
     await expectList(page, paediatric);
-    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    await expectMapShows(page, expectedCount(all, filter));
 
     // 24 hours (only hospital fever clinics are, in the demo).
     await page.getByTestId('filter-svc-open_24h').check();
@@ -393,7 +394,7 @@ test.describe('with the position shared', () => {
     const openNow = expectedNearest(all, home, filter);
     expect(openNow, 'open now changes the list').not.toEqual(expectedNearest(all, home));
     await expectList(page, openNow);
-    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    await expectMapShows(page, expectedCount(all, filter));
     for (const item of await page.locator('[data-testid=facility-list] li').all()) {
       await expect(item.getByTestId('facility-open')).toContainText('现在开放');
     }
@@ -410,7 +411,8 @@ test.describe('with the position shared', () => {
     await expectList(page, stations);
     await expect(page.getByTestId('filter-kind-fever_station')).toBeChecked();
     await expect(page.getByTestId('filter-open')).toBeChecked();
-    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    await zoomOut(page, 4);
+    await expectMapShows(page, expectedCount(all, filter));
 
     // A facility's page leads back to the same search.
     await page.locator('[data-testid=facility-list] li a').first().click();
@@ -444,7 +446,8 @@ test.describe('with the position shared', () => {
     const filter: Filter = { open: true, kinds: ['fever_station', 'township_health_center'] };
     await page.goto('/?near=30.04360,121.15720&kind=fever_station,township_health_center&open=1');
     await expectList(page, expectedNearest(all, [HOME.latitude, HOME.longitude], filter));
-    await expect(facilityMarkers(page)).toHaveCount(expectedCount(all, filter));
+    await zoomOut(page, 4);
+    await expectMapShows(page, expectedCount(all, filter));
     await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'offline');
 
     // "Near me" needs no network either.
@@ -468,7 +471,7 @@ test.describe('without the position', () => {
     const all = residentsView(records);
     await page.clock.setFixedTime(new Date(WEDNESDAY_LUNCH));
     await page.goto('/');
-    await expect(facilityMarkers(page)).toHaveCount(all.length);
+    await expectMapShows(page, all.length);
 
     await page.getByTestId('near-me').click();
     await expect(page.getByTestId('locate-error')).toContainText('没有定位权限');
@@ -527,14 +530,14 @@ test('without a point, the filters narrow the whole list and the markers', async
   await page.getByTestId('filter-kind-fever_station').check();
   const kept = all.filter((r) => ['vaccination_point', 'fever_station'].includes(r.kind));
   await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(kept.length);
-  await expect(facilityMarkers(page)).toHaveCount(kept.length);
+  await expectMapShows(page, kept.length);
   expect(new Set(await listedIds(page))).toEqual(new Set(kept.map((r) => r.id)));
 
   await page.getByTestId('filter-svc-open_24h').check();
   // No fever station or vaccination point is open around the clock in the demo.
   expect(kept.filter((r) => r.services.includes('open_24h'))).toEqual([]);
   await expect(page.getByTestId('facility-list-none')).toBeVisible();
-  await expect(facilityMarkers(page)).toHaveCount(0);
+  await expectMapShows(page, 0);
 
   await page.getByTestId('clear-filters').click();
   await expect(page).toHaveURL(/\/$/);
