@@ -163,6 +163,16 @@ fn replace_database(url: &str, database: &str) -> String {
 
 /// The sample dist directory (a Trunk-like `index.html` with an inline module loader, a hashed
 /// wasm and js, the manifest and a service worker).
+/// A response header as text, empty when absent.
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub fn fixture_dist() -> PathBuf {
     fixtures().join("dist")
 }

@@ -2,7 +2,7 @@
 //! tools/sw/precompress.mjs) are sent as they are to a client that accepts them, the original
 //! to one that does not, and the compression layer never compresses them a second time.
 
-use crate::helpers::{fixture_dist, spawn_app_with, Backend, TestApp};
+use crate::helpers::{fixture_dist, header, spawn_app_with, Backend, TestApp};
 use caremap_server::ServerConfig;
 
 const WASM: &str = "caremap-3f2a9c1e8b7d6a5f_bg.wasm";
@@ -42,15 +42,6 @@ async fn get(app: &TestApp, path: &str, accept_encoding: Option<&str>) -> reqwes
         request = request.header("accept-encoding", accept);
     }
     request.send().await.expect("request")
-}
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test]

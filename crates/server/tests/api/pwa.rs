@@ -2,17 +2,8 @@
 //! revalidated, Workbox's runtime cached for good, the manifest with its media type, and a CSP
 //! that lets the worker fetch map tiles.
 
-use crate::helpers::{fixture_dist, spawn_app_with, Backend};
+use crate::helpers::{fixture_dist, header, spawn_app_with, Backend};
 use caremap_server::ServerConfig;
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// The fixture build plus a Workbox runtime file, as generateSW writes it next to sw.js.
 fn dist_with_workbox_runtime() -> tempfile::TempDir {

@@ -1,20 +1,11 @@
 //! The PWA's files and the headers on every response; config, health and the OpenAPI document.
 
-use crate::helpers::{spawn_app, spawn_app_with, Backend};
+use crate::helpers::{header, spawn_app, spawn_app_with, Backend};
 use caremap_server::ServerConfig;
 
 /// SHA-256 of the inline module script of `tests/fixtures/dist/index.html`, computed outside
 /// Rust (Python's hashlib) so the test does not check the code with itself.
 const FIXTURE_SCRIPT_HASH: &str = "'sha256-w/RgF1A4YxlCU8vi2Ywur5kYRskYNtfkib4sQPqaiPo='";
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
