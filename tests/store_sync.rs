@@ -54,6 +54,7 @@ fn live(n: u32, version: u64) -> FacilityRecord {
         updated_at: now(),
         deleted: false,
         facility: Some(facility(n)),
+        status: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn tombstone(n: u32, version: u64) -> FacilityRecord {
         updated_at: now(),
         deleted: true,
         facility: None,
+        status: None,
     }
 }
 

@@ -21,6 +21,23 @@ pub enum Field {
     Service,
     ExternalId,
     Capacity,
+    /// The facility a report is about.
+    Facility,
+    /// When a report's figures were true.
+    AsOf,
+    /// A report's open / reduced / closed.
+    ReportStatus,
+    OutpatientsToday,
+    FeverPatientsToday,
+    WaitMinutes,
+    DoctorsOnDuty,
+    /// A stock item's count on hand.
+    StockCount,
+    /// A stock item's daily need.
+    StockDailyNeed,
+    /// The report a correction replaces.
+    Supersedes,
+    EnrollmentCode,
 }
 
 impl Field {
@@ -41,6 +58,17 @@ impl Field {
             Field::Service => ("服务项目", "service"),
             Field::ExternalId => ("外部编号", "external id"),
             Field::Capacity => ("容量", "capacity"),
+            Field::Facility => ("机构", "facility"),
+            Field::AsOf => ("填报时间", "report time"),
+            Field::ReportStatus => ("开诊状态", "opening status"),
+            Field::OutpatientsToday => ("今日门诊人数", "outpatients today"),
+            Field::FeverPatientsToday => ("今日发热病人数", "fever patients today"),
+            Field::WaitMinutes => ("当前候诊时间（分钟）", "current wait (minutes)"),
+            Field::DoctorsOnDuty => ("在岗医生数", "doctors on duty"),
+            Field::StockCount => ("库存数量", "stock count"),
+            Field::StockDailyNeed => ("每日需要量", "daily need"),
+            Field::Supersedes => ("被更正的报告", "corrected report"),
+            Field::EnrollmentCode => ("注册码", "enrollment code"),
         };
         lang.pick(zh, en)
     }
@@ -73,6 +101,24 @@ pub enum ValidationError {
     ExternalId { value: String },
     #[error("{}", self.message(Lang::Zh))]
     TooLarge { field: Field, max: u64 },
+    /// Not a whole number where one is expected.
+    #[error("{}", self.message(Lang::Zh))]
+    NotANumber { field: Field, value: String },
+    /// More fever patients than outpatients.
+    #[error("{}", self.message(Lang::Zh))]
+    FeverExceedsOutpatients { fever: u32, outpatients: u32 },
+    /// A time further in the future than clocks can disagree.
+    #[error("{}", self.message(Lang::Zh))]
+    InFuture { field: Field },
+    /// A time too far in the past to be accepted.
+    #[error("{}", self.message(Lang::Zh))]
+    TooOld { field: Field, max_days: u32 },
+    /// A correction that names itself as the report it replaces.
+    #[error("{}", self.message(Lang::Zh))]
+    SupersedesItself,
+    /// An enrollment code of the wrong shape.
+    #[error("{}", self.message(Lang::Zh))]
+    EnrollmentCode,
 }
 
 impl ValidationError {
@@ -88,6 +134,12 @@ impl ValidationError {
             ValidationError::UnknownValue { .. } => "unknown_value",
             ValidationError::ExternalId { .. } => "invalid_external_id",
             ValidationError::TooLarge { .. } => "too_large",
+            ValidationError::NotANumber { .. } => "not_a_number",
+            ValidationError::FeverExceedsOutpatients { .. } => "fever_exceeds_outpatients",
+            ValidationError::InFuture { .. } => "in_future",
+            ValidationError::TooOld { .. } => "too_old",
+            ValidationError::SupersedesItself => "supersedes_itself",
+            ValidationError::EnrollmentCode => "invalid_enrollment_code",
         }
     }
 
@@ -99,7 +151,13 @@ impl ValidationError {
             | ValidationError::ControlCharacters { field }
             | ValidationError::OutOfRange { field, .. }
             | ValidationError::UnknownValue { field, .. }
-            | ValidationError::TooLarge { field, .. } => *field,
+            | ValidationError::TooLarge { field, .. }
+            | ValidationError::NotANumber { field, .. }
+            | ValidationError::InFuture { field }
+            | ValidationError::TooOld { field, .. } => *field,
+            ValidationError::FeverExceedsOutpatients { .. } => Field::FeverPatientsToday,
+            ValidationError::SupersedesItself => Field::Supersedes,
+            ValidationError::EnrollmentCode => Field::EnrollmentCode,
             ValidationError::Phone { .. } => Field::Phone,
             ValidationError::OpeningHours { .. } => Field::OpeningHours,
             ValidationError::ExternalId { .. } => Field::ExternalId,
@@ -159,6 +217,42 @@ impl ValidationError {
             }
             (ValidationError::TooLarge { max, .. }, Lang::En) => {
                 format!("The {label} is too large: at most {max}")
+            }
+            (ValidationError::NotANumber { value, .. }, Lang::Zh) => {
+                format!("{label}应为整数，“{value}”不是")
+            }
+            (ValidationError::NotANumber { value, .. }, Lang::En) => {
+                format!("The {label} must be a whole number, not “{value}”")
+            }
+            (ValidationError::FeverExceedsOutpatients { fever, outpatients }, Lang::Zh) => {
+                format!("今日发热病人数（{fever}）不能多于今日门诊人数（{outpatients}）")
+            }
+            (ValidationError::FeverExceedsOutpatients { fever, outpatients }, Lang::En) => format!(
+                "Fever patients today ({fever}) cannot be more than outpatients today ({outpatients})"
+            ),
+            (ValidationError::InFuture { .. }, Lang::Zh) => {
+                format!("{label}在将来：请检查手机的日期和时间")
+            }
+            (ValidationError::InFuture { .. }, Lang::En) => {
+                format!("The {label} is in the future: check the phone's date and time")
+            }
+            (ValidationError::TooOld { max_days, .. }, Lang::Zh) => {
+                format!("{label}太久以前：只接受 {max_days} 天以内的报告")
+            }
+            (ValidationError::TooOld { max_days, .. }, Lang::En) => format!(
+                "The {label} is too long ago: only reports from the last {max_days} days are accepted"
+            ),
+            (ValidationError::SupersedesItself, Lang::Zh) => {
+                "更正报告不能更正它自己".to_owned()
+            }
+            (ValidationError::SupersedesItself, Lang::En) => {
+                "A correction cannot replace itself".to_owned()
+            }
+            (ValidationError::EnrollmentCode, Lang::Zh) => {
+                "注册码无效：应为卫生院给您的 12 位字母和数字，例如 ABCD-EFGH-JKMN".to_owned()
+            }
+            (ValidationError::EnrollmentCode, Lang::En) => {
+                "The enrollment code is invalid: it is the 12 letters and digits the health office gave you, e.g. ABCD-EFGH-JKMN".to_owned()
             }
         }
     }

@@ -5,6 +5,7 @@
 //! ("parse, don't validate"). Validation errors carry a stable code and a message in both
 //! interface languages, so the phone refuses what the server would refuse, with the same words.
 
+pub mod account;
 pub mod error;
 pub mod facility;
 pub mod geo;
@@ -12,10 +13,14 @@ pub mod hours;
 pub mod lang;
 pub mod navigation;
 pub mod nearest;
+pub mod push;
 pub mod registry;
+pub mod report;
+pub mod status;
 pub mod sync;
 pub mod text;
 
+pub use account::{AccountInfo, EnrollRequest, EnrollResponse, EnrollmentCode, Role, Scope};
 pub use error::{Field, ValidationError};
 pub use facility::{
     AdminArea, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Names, Operational, Phone,
@@ -24,5 +29,11 @@ pub use facility::{
 pub use geo::LatLon;
 pub use hours::OpeningHours;
 pub use lang::Lang;
+pub use push::{Mutation, MutationError, MutationResult, Outcome, PushRequest, PushResponse};
 pub use registry::{Cursor, FacilityRecord, PageLimit, RegistryPage};
+pub use report::{
+    LoadReport, ReportDraft, ReportHistory, ReportId, ReportRecord, ReportedStatus, Stock,
+    StockItem, StockLevel,
+};
+pub use status::{Crowding, FacilityStatus, Freshness, FreshnessThresholds};
 pub use text::{Address, AreaName, Name, Note};

@@ -4,6 +4,7 @@
 //! sequence. A client keeps the cursor of the last page it stored and asks for what came after.
 
 use crate::facility::{Facility, FacilityId};
+use crate::status::FacilityStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -103,6 +104,10 @@ pub struct FacilityRecord {
     /// The facility; absent on a tombstone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facility: Option<Facility>,
+    /// Its status from the newest report; absent until a report arrives, and on a tombstone.
+    /// A status change is a change like an edit: a new `version` and a new sequence number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<FacilityStatus>,
 }
 
 /// A page of the registry feed.

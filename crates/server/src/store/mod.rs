@@ -156,6 +156,7 @@ pub trait Store: Send + Sync + 'static {
                     updated_at: r.updated_at,
                     deleted: r.deleted,
                     facility,
+                    status: None,
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -424,6 +425,7 @@ impl Row {
                 updated_at: self.updated_at,
                 deleted: self.deleted,
                 facility,
+                status: None,
             },
         ))
     }
