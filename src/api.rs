@@ -3,7 +3,10 @@
 //! It only speaks HTTP: what the app keeps of the answers lives in [`crate::registry`], so an
 //! IndexedDB store can later sit between the two without the UI noticing.
 
-use caremap_model::{Cursor, FacilityRecord, Lang, RegistryPage};
+use caremap_model::{
+    AccountInfo, Cursor, EnrollRequest, EnrollResponse, FacilityId, FacilityRecord, Lang,
+    Mutation, PushRequest, PushResponse, RegistryPage, ReportHistory,
+};
 use gloo_net::http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +52,20 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Whether the server refused our credentials (401): the device token is unknown or was
+    /// revoked, and only a new enrollment helps.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Server { status: 401, .. })
+    }
+
+    /// The server's error code, if it answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Server { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
     /// Whether trying again later may help (offline, timeouts, 5xx).
     pub fn is_transient(&self) -> bool {
         match self {
@@ -165,6 +182,113 @@ pub async fn fetch_registry_since(
         }
     }
     Err(ApiError::EndlessFeed)
+}
+
+/// How long a write request may take before it counts as a network failure (and is retried):
+/// on a weak link a request can stall with no error at all.
+const WRITE_TIMEOUT_MS: i32 = 30_000;
+
+/// Sends `body` as JSON to `url` with `method`, in the interface language (the server's error
+/// messages come back in it) and with the device token if there is one; reads a JSON answer.
+async fn send_json<B: Serialize, T: serde::de::DeserializeOwned>(
+    method: gloo_net::http::Method,
+    url: &str,
+    token: Option<&str>,
+    lang: Lang,
+    body: Option<&B>,
+) -> Result<T, ApiError> {
+    let mut builder = gloo_net::http::RequestBuilder::new(url)
+        .method(method)
+        .header("Accept", "application/json")
+        .header("Accept-Language", lang.tag());
+    if let Some(token) = token {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    // Aborted after WRITE_TIMEOUT_MS: the fetch then fails like a dropped connection.
+    let controller = web_sys::AbortController::new().ok();
+    let timer = controller.as_ref().and_then(|c| {
+        let c = c.clone();
+        let abort = wasm_bindgen::closure::Closure::once_into_js(move || c.abort());
+        web_sys::window()?
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                wasm_bindgen::JsCast::unchecked_ref(&abort),
+                WRITE_TIMEOUT_MS,
+            )
+            .ok()
+    });
+    builder = builder.abort_signal(controller.as_ref().map(|c| c.signal()).as_ref());
+    let request = match body {
+        Some(body) => builder.json(body),
+        None => builder.build(),
+    }
+    .map_err(|err| ApiError::Decode(err.to_string()))?;
+    let sent = request.send().await;
+    let outcome = async {
+        let response = sent.map_err(|err| ApiError::Network(err.to_string()))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|err| ApiError::Network(err.to_string()))?;
+        if !response.ok() {
+            return Err(server_error(status, &text));
+        }
+        serde_json::from_str(&text).map_err(|err| ApiError::Decode(err.to_string()))
+    }
+    .await;
+    if let (Some(timer), Some(window)) = (timer, web_sys::window()) {
+        window.clear_timeout_with_handle(timer);
+    }
+    outcome
+}
+
+/// `POST /api/v1/enroll`: trades a one-time enrollment code for a device token.
+pub async fn enroll(request: &EnrollRequest, lang: Lang) -> Result<EnrollResponse, ApiError> {
+    send_json(
+        gloo_net::http::Method::POST,
+        "/api/v1/enroll",
+        None,
+        lang,
+        Some(request),
+    )
+    .await
+}
+
+/// `GET /api/v1/me`: the account the device token belongs to (401 once it is revoked).
+pub async fn me(token: &str, lang: Lang) -> Result<AccountInfo, ApiError> {
+    send_json::<(), _>(
+        gloo_net::http::Method::GET,
+        "/api/v1/me",
+        Some(token),
+        lang,
+        None,
+    )
+    .await
+}
+
+/// `POST /api/v1/push`: sends mutations in order; the answer has one result per mutation,
+/// rejection messages in `lang`.
+pub async fn push(
+    token: &str,
+    mutations: &[Mutation],
+    lang: Lang,
+) -> Result<PushResponse, ApiError> {
+    let body = PushRequest {
+        mutations: mutations.to_vec(),
+    };
+    send_json(
+        gloo_net::http::Method::POST,
+        "/api/v1/push",
+        Some(token),
+        lang,
+        Some(&body),
+    )
+    .await
+}
+
+/// `GET /api/v1/facilities/{id}/reports?days=…`: a facility's recent reports, newest first.
+pub async fn facility_reports(id: FacilityId, days: u32) -> Result<ReportHistory, ApiError> {
+    get_json(&format!("/api/v1/facilities/{id}/reports?days={days}")).await
 }
 
 #[cfg(test)]

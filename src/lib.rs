@@ -6,6 +6,7 @@ pub mod api;
 pub mod components;
 pub mod i18n;
 pub mod map;
+pub mod outbox;
 pub mod pages;
 pub mod pwa;
 pub mod registry;
@@ -20,7 +21,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use crate::components::Header;
 use crate::i18n::{td_string, use_i18n, I18nContextProvider, LangMemory};
-use crate::pages::{FacilityPage, MapPage, NotFound};
+use crate::outbox::ReportingProvider;
+use crate::pages::{FacilityPage, MapPage, NotFound, ReportPage};
 use crate::registry::Registry;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
@@ -35,14 +37,19 @@ pub fn App() -> impl IntoView {
         <I18nContextProvider>
             <LangMemory />
             <DocumentTitle />
-            <Router>
-                <Header />
-                <components::UpdateBanner />
-                <Routes fallback=NotFound>
-                    <Route path=routes::map_path() view=MapPage />
-                    <Route path=routes::facility_path() view=FacilityPage />
-                </Routes>
-            </Router>
+            // The doctor's account, outbox and sender: running on every page, so reports
+            // waiting on the phone go as soon as the network allows.
+            <ReportingProvider>
+                <Router>
+                    <Header />
+                    <components::UpdateBanner />
+                    <Routes fallback=NotFound>
+                        <Route path=routes::map_path() view=MapPage />
+                        <Route path=routes::facility_path() view=FacilityPage />
+                        <Route path=routes::report_path() view=ReportPage />
+                    </Routes>
+                </Router>
+            </ReportingProvider>
         </I18nContextProvider>
     }
 }

@@ -23,6 +23,19 @@ pub fn facility_path() -> (StaticSegment<&'static str>, ParamSegment) {
     )
 }
 
+/// The first (only) segment of the doctor's page: `/report`.
+const REPORT_SEGMENT: &str = "report";
+
+/// The village doctor's page's route path (`/report`): enrollment, report form, outbox.
+pub fn report_path() -> StaticSegment<&'static str> {
+    StaticSegment(REPORT_SEGMENT)
+}
+
+/// A link to the village doctor's page.
+pub fn report_href() -> &'static str {
+    "/report"
+}
+
 /// A link to the map page.
 pub fn map_href() -> &'static str {
     "/"
@@ -46,5 +59,6 @@ mod tests {
             facility_href(id),
             "/facility/0192f0c4-5b7e-7cc0-8000-000000000001"
         );
+        assert_eq!(report_href(), format!("/{REPORT_SEGMENT}"));
     }
 }

@@ -118,8 +118,16 @@ async fn a_new_database_gets_the_current_schema() {
     let store = fresh("caremap-test-schema").await;
     let mut names = store.store_names();
     names.sort();
-    assert_eq!(names, [stores::FACILITIES, stores::META, stores::OUTBOX]);
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(
+        names,
+        [
+            stores::FACILITIES,
+            stores::META,
+            stores::OUTBOX,
+            stores::REPORTS
+        ]
+    );
+    assert_eq!(SCHEMA_VERSION, 2);
     let meta = store.sync_meta().await.unwrap();
     assert_eq!(meta.cursor, Cursor::START);
     assert_eq!(meta.last_complete, None);

@@ -3,7 +3,9 @@
 mod facility;
 mod map;
 mod not_found;
+mod report;
 
 pub use facility::FacilityPage;
 pub use map::MapPage;
 pub use not_found::NotFound;
+pub use report::ReportPage;

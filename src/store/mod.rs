@@ -4,8 +4,16 @@
 //! The schema is versioned; [`migrate`] takes a database from any older version to the current
 //! one a step at a time. A registry page and the cursor after it are written in one
 //! transaction: a sync cut off mid-way resumes after the last page that was stored whole.
+//!
+//! The reporting side keeps three things here: the device's account (its token, under a fixed
+//! key in `meta`), the outbox (reports written before anything is sent, removed only once the
+//! server acknowledged them) and the history of reports the server acknowledged (`reports`).
 
-use caremap_model::{Cursor, FacilityRecord, Lang, RegistryPage};
+use caremap_model::push::MutationError;
+use caremap_model::{
+    AccountInfo, Cursor, FacilityRecord, Lang, LoadReport, Mutation, MutationResult, Outcome,
+    RegistryPage, ReportId,
+};
 use chrono::{DateTime, Utc};
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
@@ -16,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub const DB_NAME: &str = "caremap";
 
 /// The schema version this build expects.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Object store names.
 pub mod stores {
@@ -26,6 +34,8 @@ pub mod stores {
     pub const META: &str = "meta";
     /// Mutations waiting to be sent (the reporting feature fills it), keyed by `id`.
     pub const OUTBOX: &str = "outbox";
+    /// Reports the server acknowledged, the phone's history (since version 2), keyed by `id`.
+    pub const REPORTS: &str = "reports";
 }
 
 /// Index names.
@@ -35,6 +45,83 @@ pub mod indexes {
 }
 
 const SYNC_META_KEY: &str = "registry_sync";
+
+/// The `meta` key of the device's account (since version 2).
+const ACCOUNT_META_KEY: &str = "account";
+
+/// The account this phone is enrolled with: the device token and what the server said of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// The bearer token (the only copy: the server keeps a hash).
+    pub token: String,
+    pub account: AccountInfo,
+    /// When this phone was enrolled (its clock).
+    pub enrolled_at: DateTime<Utc>,
+    /// The server said the token is no longer valid (401): a new enrollment code is needed.
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// Where a report in the outbox stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Not yet acknowledged by the server: sent at the next chance.
+    Pending,
+    /// The server refused it; kept (never resent as it is) until the doctor fixes or discards it.
+    Rejected {
+        code: String,
+        /// The server's words, in `lang` (the interface's language when it was sent).
+        message: String,
+        lang: Lang,
+        /// When the refusal arrived (phone clock).
+        at: DateTime<Utc>,
+    },
+}
+
+/// A report waiting in the outbox. The mutation sent is made from it the same way every time
+/// ([`OutboxEntry::mutation`]), so a retry carries exactly the body of the first try.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The report's id, which is also the mutation's (the idempotency key).
+    pub id: ReportId,
+    /// Order of writing: reports are sent in this order.
+    pub seq: u64,
+    pub report: LoadReport,
+    /// The phone's clock when the doctor saved it.
+    pub recorded_at: DateTime<Utc>,
+    pub state: OutboxState,
+}
+
+impl OutboxEntry {
+    /// The `load_report` mutation that carries this report.
+    pub fn mutation(&self) -> Mutation {
+        Mutation::load_report(self.id, &self.report, self.recorded_at)
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.state == OutboxState::Pending
+    }
+}
+
+/// A report the server acknowledged, kept on the phone as its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentReport {
+    pub id: ReportId,
+    pub report: LoadReport,
+    pub recorded_at: DateTime<Utc>,
+    /// When the acknowledgement arrived (phone clock).
+    pub sent_at: DateTime<Utc>,
+}
+
+/// What one stored push answer changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Acknowledged (applied or duplicate): moved from the outbox to the history.
+    pub sent: u32,
+    /// Refused: kept in the outbox with the reason.
+    pub rejected: u32,
+}
 
 /// What the phone knows of its registry sync.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -115,6 +202,13 @@ fn migrate(event: &VersionChangeEvent, db: &Database) -> indexed_db_futures::Res
             .build()?;
         db.create_object_store(stores::META).build()?;
         db.create_object_store(stores::OUTBOX)
+            .with_key_path("id".into())
+            .build()?;
+    }
+    if old_version < 2 {
+        // The history of acknowledged reports; the account lives in `meta`. Nothing held
+        // before (registry, cursor, outbox) is touched.
+        db.create_object_store(stores::REPORTS)
             .with_key_path("id".into())
             .build()?;
     }
@@ -232,5 +326,186 @@ impl Store {
             .serde()?;
         tx.commit().await?;
         Ok(meta)
+    }
+
+    /// The account this phone is enrolled with, if any.
+    pub async fn account(&self) -> Result<Option<AccountRecord>, StoreError> {
+        let tx = self.db.transaction(stores::META).build()?;
+        let store = tx.object_store(stores::META)?;
+        Ok(store.get(ACCOUNT_META_KEY).serde()?.await?)
+    }
+
+    /// Stores (or replaces) the account.
+    pub async fn save_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(stores::META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        tx.object_store(stores::META)?
+            .put(account)
+            .with_key(ACCOUNT_META_KEY)
+            .without_key_type()
+            .serde()?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the account and its token (signing out of this phone). The outbox and the
+    /// history stay: unsent reports are sent once a new code is entered.
+    pub async fn forget_account(&self) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(stores::META)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        tx.object_store(stores::META)?
+            .delete(ACCOUNT_META_KEY)
+            .primitive()?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every report in the outbox, in the order they were written.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let tx = self.db.transaction(stores::OUTBOX).build()?;
+        let store = tx.object_store(stores::OUTBOX)?;
+        let mut entries = store
+            .get_all::<OutboxEntry>()
+            .serde()?
+            .await?
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
+    }
+
+    /// Writes a report to the outbox, pending, after every report already there; when it
+    /// replaces a refused one (the doctor fixed it), that one is removed in the same
+    /// transaction. Returns what was stored.
+    pub async fn add_to_outbox(
+        &self,
+        id: ReportId,
+        report: &LoadReport,
+        recorded_at: DateTime<Utc>,
+        replacing: Option<ReportId>,
+    ) -> Result<OutboxEntry, StoreError> {
+        let tx = self
+            .db
+            .transaction(stores::OUTBOX)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(stores::OUTBOX)?;
+        let held = store
+            .get_all::<OutboxEntry>()
+            .serde()?
+            .await?
+            .collect::<Result<Vec<_>, _>>()?;
+        let seq = held.iter().map(|e| e.seq).max().unwrap_or(0) + 1;
+        let entry = OutboxEntry {
+            id,
+            seq,
+            report: report.clone(),
+            recorded_at,
+            state: OutboxState::Pending,
+        };
+        store.put(&entry).serde()?;
+        if let Some(old) = replacing.filter(|old| *old != id) {
+            store.delete(old.to_string()).primitive()?;
+        }
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    /// Removes a report from the outbox (the doctor discarded a refused one).
+    pub async fn discard(&self, id: ReportId) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction(stores::OUTBOX)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        tx.object_store(stores::OUTBOX)?
+            .delete(id.to_string())
+            .primitive()?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores the server's answer to a push of `sent`, in one transaction: an applied or
+    /// duplicate report leaves the outbox for the history, a rejected one stays with the
+    /// reason. Results for ids not in `sent` are ignored; entries without a result stay as
+    /// they were.
+    pub async fn record_results(
+        &self,
+        sent: &[OutboxEntry],
+        results: &[MutationResult],
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, StoreError> {
+        let tx = self
+            .db
+            .transaction([stores::OUTBOX, stores::REPORTS])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let outbox = tx.object_store(stores::OUTBOX)?;
+        let reports = tx.object_store(stores::REPORTS)?;
+        let mut recorded = Recorded::default();
+        for result in results {
+            let id = ReportId::from(result.id);
+            let Some(entry) = sent.iter().find(|e| e.id == id) else {
+                continue;
+            };
+            match result.outcome {
+                Outcome::Applied | Outcome::Duplicate => {
+                    reports
+                        .put(&SentReport {
+                            id,
+                            report: entry.report.clone(),
+                            recorded_at: entry.recorded_at,
+                            sent_at: now,
+                        })
+                        .serde()?;
+                    outbox.delete(id.to_string()).primitive()?;
+                    recorded.sent += 1;
+                }
+                Outcome::Rejected => {
+                    let error = result.error.clone().unwrap_or_else(|| {
+                        MutationError::new(
+                            "rejected",
+                            "服务器拒收了这份报告".to_owned(),
+                            "The server refused this report".to_owned(),
+                        )
+                        .in_lang(lang)
+                    });
+                    let mut rejected = entry.clone();
+                    rejected.state = OutboxState::Rejected {
+                        code: error.code,
+                        message: error.message,
+                        lang,
+                        at: now,
+                    };
+                    outbox.put(&rejected).serde()?;
+                    recorded.rejected += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// The reports the server acknowledged, newest first.
+    pub async fn sent_reports(&self) -> Result<Vec<SentReport>, StoreError> {
+        let tx = self.db.transaction(stores::REPORTS).build()?;
+        let store = tx.object_store(stores::REPORTS)?;
+        let mut reports = store
+            .get_all::<SentReport>()
+            .serde()?
+            .await?
+            .collect::<Result<Vec<_>, _>>()?;
+        reports.sort_by(|a, b| {
+            b.recorded_at
+                .cmp(&a.recorded_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        Ok(reports)
     }
 }

@@ -1,0 +1,202 @@
+//! The outbox sender: sends the reports waiting in the phone's outbox to `POST /api/v1/push`,
+//! oldest first, in batches of at most [`push::MAX_BATCH`], and stores each answer as it comes.
+//!
+//! A report is written to the outbox before anything is sent ([`Store::add_to_outbox`]) and
+//! leaves it only when the server acknowledged it (applied, or duplicate for a retry of one it
+//! already has). A refused report stays, with the server's reason, until the doctor fixes or
+//! discards it; it is never resent as it is, and never holds up the ones after it. A failure
+//! to reach the server (offline, timeout, 5xx, 429) changes nothing: everything stays pending
+//! for the next try. A 401 (the phone was revoked) changes nothing either.
+//!
+//! The sender only decides and stores; where pushes go is a [`PushTransport`] (the HTTP API in
+//! the app, a scripted server in the tests). [`Reporting`] is the app's context that runs it at
+//! the right moments, one run at a time.
+
+mod reporting;
+
+pub use reporting::{
+    AccountState, EnrollError, FormMode, FormState, Reporting, ReportingProvider, SenderPhase,
+};
+
+use crate::api::ApiError;
+use crate::store::{OutboxEntry, Store, StoreError};
+use caremap_model::push::{self, MutationError};
+use caremap_model::{Field, Lang, Mutation, PushResponse, ValidationError};
+use chrono::{DateTime, Utc};
+
+/// Where pushes go.
+pub trait PushTransport {
+    /// Sends `mutations` in order, asking for error messages in `lang`.
+    fn push(
+        &self,
+        mutations: &[Mutation],
+        lang: Lang,
+    ) -> impl std::future::Future<Output = Result<PushResponse, ApiError>>;
+}
+
+/// The sync server, with this phone's device token.
+pub struct HttpPush {
+    pub token: String,
+}
+
+impl PushTransport for HttpPush {
+    async fn push(&self, mutations: &[Mutation], lang: Lang) -> Result<PushResponse, ApiError> {
+        crate::api::push(&self.token, mutations, lang).await
+    }
+}
+
+/// What a run of the sender did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendSummary {
+    /// Pushes made.
+    pub batches: u32,
+    /// Reports acknowledged (applied or duplicate).
+    pub sent: u32,
+    /// Reports refused.
+    pub rejected: u32,
+}
+
+/// Why a run stopped before the outbox had nothing pending.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SendError {
+    /// Whether waiting and trying again may help.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SendError::Api(err) => err.is_transient(),
+            SendError::Store(_) => false,
+        }
+    }
+
+    /// The server no longer accepts this phone's token.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, SendError::Api(err) if err.is_unauthorized())
+    }
+
+    /// One line for a user, in their language.
+    pub fn user_message(&self, lang: Lang) -> String {
+        match self {
+            SendError::Api(err) => err.user_message(lang),
+            SendError::Store(err) => report_store_message(err, lang),
+        }
+    }
+}
+
+/// A store failure as it concerns reports (the store's own messages speak of facilities).
+pub fn report_store_message(err: &StoreError, lang: Lang) -> String {
+    match err {
+        StoreError::QuotaExceeded => lang.pick(
+            "手机存储空间已满，报告无法保存。请清理手机空间后再试；已填写的内容仍在表单中。",
+            "The phone's storage is full: the report could not be saved. Free some space and try again; what you typed is still in the form.",
+        ),
+        StoreError::Open(_) => lang.pick(
+            "无法使用本机存储（可能是无痕模式），报告无法保存在手机上。",
+            "This browser's local storage is not available (private mode?): reports cannot be kept on the phone.",
+        ),
+        _ => lang.pick(
+            "本机存储出错，报告可能没有保存。请重新打开应用后再试。",
+            "The phone's local storage failed; the report may not have been saved. Reopen the app and try again.",
+        ),
+    }
+    .to_owned()
+}
+
+/// Sends every pending report in the outbox, oldest first, at most [`push::MAX_BATCH`] per push,
+/// storing each answer before the next push. Stops at the first push that fails; what was
+/// answered before stays answered.
+pub async fn send_pending(
+    store: &Store,
+    transport: &impl PushTransport,
+    lang: Lang,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<SendSummary, SendError> {
+    let mut summary = SendSummary::default();
+    loop {
+        let batch: Vec<OutboxEntry> = store
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(OutboxEntry::is_pending)
+            .take(push::MAX_BATCH)
+            .collect();
+        if batch.is_empty() {
+            return Ok(summary);
+        }
+        let mutations: Vec<Mutation> = batch.iter().map(OutboxEntry::mutation).collect();
+        let response = transport.push(&mutations, lang).await?;
+        summary.batches += 1;
+        let recorded = store
+            .record_results(&batch, &response.results, lang, now())
+            .await?;
+        summary.sent += recorded.sent;
+        summary.rejected += recorded.rejected;
+        if recorded.sent + recorded.rejected < batch.len() as u32 {
+            // The server left some unanswered: they stay pending, but asking again at once
+            // could loop forever.
+            return Err(SendError::Api(ApiError::Decode(
+                "the push answer does not cover every mutation".to_owned(),
+            )));
+        }
+    }
+}
+
+/// The reason of a refusal in `lang`: the server's words when they are in `lang` (or the code
+/// is not one the phone knows), else the model's own words for the code.
+pub fn reason_in(code: &str, message: &str, message_lang: Lang, lang: Lang) -> String {
+    if message_lang == lang {
+        return message.to_owned();
+    }
+    let known = match code {
+        push::codes::FORBIDDEN_FACILITY => Some(MutationError::forbidden_facility()),
+        push::codes::FORBIDDEN_ROLE => Some(MutationError::forbidden_role()),
+        push::codes::UNKNOWN_FACILITY => Some(MutationError::unknown_facility()),
+        push::codes::UNKNOWN_SUPERSEDED => Some(MutationError::unknown_superseded()),
+        push::codes::ID_REUSED => Some(MutationError::id_reused()),
+        "in_future" => Some(MutationError::from(ValidationError::InFuture {
+            field: Field::AsOf,
+        })),
+        "too_old" => Some(MutationError::from(ValidationError::TooOld {
+            field: Field::AsOf,
+            max_days: caremap_model::report::limits::MAX_AGE_DAYS,
+        })),
+        "supersedes_itself" => Some(MutationError::from(ValidationError::SupersedesItself)),
+        _ => None,
+    };
+    match known {
+        Some(err) => err.in_lang(lang).message,
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn known_reasons_are_said_in_the_current_language() {
+        assert_eq!(
+            reason_in(
+                "forbidden_facility",
+                "您的账号不能为该机构填报",
+                Lang::Zh,
+                Lang::En
+            ),
+            "Your account may not report for this facility"
+        );
+        assert_eq!(
+            reason_in("something_new", "新的原因", Lang::Zh, Lang::En),
+            "新的原因"
+        );
+        assert_eq!(
+            reason_in("in_future", "whatever", Lang::En, Lang::En),
+            "whatever"
+        );
+        assert!(reason_in("in_future", "x", Lang::En, Lang::Zh).contains("填报时间"));
+    }
+}
