@@ -27,6 +27,10 @@ pub struct ClientConfig {
     /// The registry holds demonstration data, not real facilities.
     #[serde(default)]
     pub demo: bool,
+    /// When a facility's load status stops being fresh and becomes stale; the model's defaults
+    /// when the server does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<caremap_model::FreshnessThresholds>,
 }
 
 /// Why an API call failed.

@@ -11,7 +11,9 @@ use crate::api::{self, ApiError, ClientConfig};
 use crate::store::{self, Store, StoreError, SyncMeta};
 use crate::sync::{self, HttpRegistry, PullEvent, SyncError};
 use caremap_model::sync::Backoff;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, Lang};
+use caremap_model::{
+    Cursor, Facility, FacilityId, FacilityRecord, FacilityStatus, FreshnessThresholds, Lang,
+};
 use chrono::{DateTime, Utc};
 use leptos::ev;
 use leptos::leptos_dom::helpers::TimeoutHandle;
@@ -21,11 +23,13 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// The live (not deleted) facilities, by id, and the last version seen of every id (deleted
-/// ones included, so a late older record cannot bring a deleted facility back).
+/// The live (not deleted) facilities, by id, their load status (from the newest report, for
+/// those that have one), and the last version seen of every id (deleted ones included, so a
+/// late older record cannot bring a deleted facility back).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facilities {
     by_id: BTreeMap<FacilityId, Facility>,
+    statuses: BTreeMap<FacilityId, FacilityStatus>,
     versions: BTreeMap<FacilityId, u64>,
 }
 
@@ -45,9 +49,18 @@ impl Facilities {
             match record.facility {
                 Some(facility) if !record.deleted => {
                     self.by_id.insert(record.id, facility);
+                    match record.status {
+                        Some(status) => {
+                            self.statuses.insert(record.id, status);
+                        }
+                        None => {
+                            self.statuses.remove(&record.id);
+                        }
+                    }
                 }
                 _ => {
                     self.by_id.remove(&record.id);
+                    self.statuses.remove(&record.id);
                 }
             }
         }
@@ -55,6 +68,16 @@ impl Facilities {
 
     pub fn get(&self, id: FacilityId) -> Option<&Facility> {
         self.by_id.get(&id)
+    }
+
+    /// The facility's load status from its newest report; `None` until a report arrives.
+    pub fn status(&self, id: FacilityId) -> Option<&FacilityStatus> {
+        self.statuses.get(&id)
+    }
+
+    /// Whether any facility has a load status (else the map needs no freshness clock).
+    pub fn has_statuses(&self) -> bool {
+        !self.statuses.is_empty()
     }
 
     pub fn len(&self) -> usize {
@@ -196,6 +219,14 @@ impl Registry {
     /// The registry provided by [`Registry::provide`] in `App`.
     pub fn expect() -> Self {
         expect_context::<Registry>()
+    }
+
+    /// When a status stops being fresh and becomes stale: the server's values (client
+    /// configuration, cached for offline), or the model's defaults.
+    pub fn thresholds(self) -> FreshnessThresholds {
+        self.config
+            .with(|c| c.as_ref().and_then(|c| c.freshness))
+            .unwrap_or_default()
     }
 
     /// Opens the store, shows what it holds, then syncs.

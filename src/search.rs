@@ -1,14 +1,19 @@
 //! What a resident is looking for on the map page, kept in the page's URL so that a link shares
 //! it and a reload restores it: the point to search from ("near me", a tap on the map, a
 //! township) and the filters. `/?near=30.05,121.15&kind=fever_clinic&open=1&svc=paediatric_fever`
+//! `&short=1&kits=1`
 //!
 //! Unknown or malformed parameters are ignored, never an error: a link typed by hand or cut
 //! short still opens the map.
 
-use crate::components::open_state::OpenJudge;
+use crate::components::open_state::{facility_time_to_utc, OpenJudge};
 use crate::registry::Facilities;
 use caremap_model::nearest::NearestIndex;
-use caremap_model::{Facility, FacilityId, FacilityKind, LatLon, Service};
+use caremap_model::{
+    Crowding, Facility, FacilityId, FacilityKind, FacilityStatus, Freshness, FreshnessThresholds,
+    LatLon, Service,
+};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -16,9 +21,10 @@ const NEAR: &str = "near";
 const KIND: &str = "kind";
 const OPEN: &str = "open";
 const SERVICE: &str = "svc";
+const SHORT_WAIT: &str = "short";
+const ANTIGEN_KITS: &str = "kits";
 
-/// The services a resident can filter for. (Short wait and antigen kits in stock need the load
-/// status, which the registry does not carry yet.)
+/// The services a resident can filter for.
 pub const SERVICE_FILTERS: [Service; 2] = [Service::PaediatricFever, Service::Open24h];
 
 /// The search of the map page.
@@ -32,6 +38,48 @@ pub struct Search {
     pub open_now: bool,
     /// Only facilities that offer every one of these.
     pub services: BTreeSet<Service>,
+    /// Only facilities whose status says a short wait ([`short_wait`]).
+    pub short_wait: bool,
+    /// Only facilities whose status says antigen test kits are in stock ([`has_antigen_kits`]).
+    pub antigen_kits: bool,
+}
+
+/// The "short wait" filter's rule: the newest status says not crowded (a wait of at most
+/// [`Crowding::LOW_MAX_WAIT`] minutes; a closed facility is never "not crowded") and it is not
+/// stale (fresh or ageing by the thresholds). No status: not kept.
+pub fn short_wait(
+    status: Option<&FacilityStatus>,
+    now: DateTime<Utc>,
+    thresholds: FreshnessThresholds,
+) -> bool {
+    status.is_some_and(|s| {
+        s.crowding == Some(Crowding::Low) && s.freshness(now, thresholds) != Freshness::Stale
+    })
+}
+
+/// The "antigen kits" filter's rule: the newest status reports antigen test kits ample or low
+/// (not out). Not reported, or no status: not kept. Its age is shown beside it, not filtered.
+pub fn has_antigen_kits(status: Option<&FacilityStatus>) -> bool {
+    status.and_then(FacilityStatus::has_antigen_kits) == Some(true)
+}
+
+/// What the filters judge facilities by at one moment: open now (each timetable evaluated once)
+/// and the status's freshness.
+pub struct Judge {
+    pub open: OpenJudge,
+    pub now: DateTime<Utc>,
+    pub thresholds: FreshnessThresholds,
+}
+
+impl Judge {
+    /// A judge at `now`, the facilities' local time (China Standard Time).
+    pub fn new(now: NaiveDateTime, thresholds: FreshnessThresholds) -> Self {
+        Judge {
+            open: OpenJudge::new(now),
+            now: facility_time_to_utc(now),
+            thresholds,
+        }
+    }
 }
 
 fn parse_near(raw: &str) -> Option<LatLon> {
@@ -52,6 +100,8 @@ impl Search {
             kinds: parse_list(get(KIND)),
             open_now: get(OPEN).is_some_and(|v| v == "1"),
             services: parse_list(get(SERVICE)),
+            short_wait: get(SHORT_WAIT).is_some_and(|v| v == "1"),
+            antigen_kits: get(ANTIGEN_KITS).is_some_and(|v| v == "1"),
         }
     }
 
@@ -73,6 +123,12 @@ impl Search {
             let services: Vec<&str> = self.services.iter().map(|s| s.as_str()).collect();
             params.push(format!("{SERVICE}={}", services.join(",")));
         }
+        if self.short_wait {
+            params.push(format!("{SHORT_WAIT}=1"));
+        }
+        if self.antigen_kits {
+            params.push(format!("{ANTIGEN_KITS}=1"));
+        }
         if params.is_empty() {
             crate::routes::map_href().to_owned()
         } else {
@@ -82,14 +138,25 @@ impl Search {
 
     /// Whether any filter narrows the facilities.
     pub fn is_filtering(&self) -> bool {
-        !self.kinds.is_empty() || self.open_now || !self.services.is_empty()
+        !self.kinds.is_empty()
+            || self.open_now
+            || !self.services.is_empty()
+            || self.short_wait
+            || self.antigen_kits
     }
 
-    /// Whether a facility passes the filters, "open now" as `open` judges it.
-    pub fn matches(&self, facility: &Facility, open: &mut OpenJudge) -> bool {
+    /// Whether a facility (with its status, if any) passes the filters at `judge`'s moment.
+    pub fn matches(
+        &self,
+        facility: &Facility,
+        status: Option<&FacilityStatus>,
+        judge: &mut Judge,
+    ) -> bool {
         (self.kinds.is_empty() || self.kinds.contains(&facility.kind))
             && self.services.is_subset(&facility.services)
-            && (!self.open_now || open.is_open(facility))
+            && (!self.short_wait || short_wait(status, judge.now, judge.thresholds))
+            && (!self.antigen_kits || has_antigen_kits(status))
+            && (!self.open_now || judge.open.is_open(facility))
     }
 
     /// This search with `kind` switched on or off.
@@ -189,11 +256,14 @@ mod tests {
             ("kind", "fever_clinic,township_health_center"),
             ("open", "1"),
             ("svc", "paediatric_fever"),
+            ("short", "1"),
+            ("kits", "1"),
         ]);
         assert_eq!(
             search.href(),
-            "/?near=30.05000,121.15000&kind=fever_clinic,township_health_center&open=1&svc=paediatric_fever"
+            "/?near=30.05000,121.15000&kind=fever_clinic,township_health_center&open=1&svc=paediatric_fever&short=1&kits=1"
         );
+        assert!(search.short_wait && search.antigen_kits);
         assert_eq!(search.kinds.len(), 2);
         assert!(search.open_now);
         let again = query(&[
@@ -201,6 +271,8 @@ mod tests {
             ("kind", "fever_clinic,township_health_center"),
             ("open", "1"),
             ("svc", "paediatric_fever"),
+            ("short", "1"),
+            ("kits", "1"),
         ]);
         assert_eq!(again, search);
         assert_eq!(Search::default().href(), "/");
@@ -241,19 +313,87 @@ mod tests {
             .expect("valid time");
         let clinic = facility("fever_clinic", "24/7", r#""open_24h", "paediatric_fever""#);
         let village = facility("village_clinic", "Mo-Fr 08:00-17:00", "");
-        let judge = &mut OpenJudge::new(nine_pm);
+        let judge = &mut Judge::new(nine_pm, FreshnessThresholds::default());
         let all = Search::default();
-        assert!(all.matches(&clinic, judge) && all.matches(&village, judge));
+        assert!(all.matches(&clinic, None, judge) && all.matches(&village, None, judge));
         let kinds = all.toggle_kind(FacilityKind::VillageClinic);
-        assert!(!kinds.matches(&clinic, judge) && kinds.matches(&village, judge));
+        assert!(!kinds.matches(&clinic, None, judge) && kinds.matches(&village, None, judge));
         assert_eq!(kinds.toggle_kind(FacilityKind::VillageClinic), all);
         let open = Search {
             open_now: true,
             ..Search::default()
         };
-        assert!(open.matches(&clinic, judge) && !open.matches(&village, judge));
+        assert!(open.matches(&clinic, None, judge) && !open.matches(&village, None, judge));
         let children = all.toggle_service(Service::PaediatricFever);
-        assert!(children.matches(&clinic, judge) && !children.matches(&village, judge));
+        assert!(children.matches(&clinic, None, judge) && !children.matches(&village, None, judge));
         assert!(children.is_filtering() && !all.is_filtering());
+    }
+
+    fn status(as_of: &str, extra: &str) -> FacilityStatus {
+        serde_json::from_str(&format!(
+            r#"{{"report": "00000000-0000-7000-8000-000000000001", "as_of": "{as_of}",
+                "status": "open"{extra}}}"#
+        ))
+        .expect("valid status")
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn short_wait_needs_a_low_crowding_that_is_not_stale() {
+        // 21:00 in China is 13:00 UTC.
+        let nine_pm = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+            .and_then(|d| d.and_hms_opt(21, 0, 0))
+            .expect("valid time");
+        let judge = &mut Judge::new(nine_pm, FreshnessThresholds::default());
+        let clinic = facility("fever_clinic", "24/7", "");
+        let short = Search {
+            short_wait: true,
+            ..Search::default()
+        };
+        let low = status(
+            "2026-11-25T12:00:00Z",
+            r#", "crowding": "low", "wait_minutes": 10"#,
+        );
+        let ageing = status(
+            "2026-11-25T03:00:00Z",
+            r#", "crowding": "low", "wait_minutes": 10"#,
+        );
+        let stale = status(
+            "2026-11-23T12:00:00Z",
+            r#", "crowding": "low", "wait_minutes": 10"#,
+        );
+        let busy = status(
+            "2026-11-25T12:00:00Z",
+            r#", "crowding": "medium", "wait_minutes": 30"#,
+        );
+        let closed = status("2026-11-25T12:00:00Z", r#", "crowding": "closed""#);
+        assert!(short.matches(&clinic, Some(&low), judge));
+        assert!(short.matches(&clinic, Some(&ageing), judge));
+        assert!(!short.matches(&clinic, Some(&stale), judge));
+        assert!(!short.matches(&clinic, Some(&busy), judge));
+        assert!(!short.matches(&clinic, Some(&closed), judge));
+        assert!(!short.matches(&clinic, None, judge));
+
+        let kits = Search {
+            antigen_kits: true,
+            ..Search::default()
+        };
+        let ample = status(
+            "2026-11-25T12:00:00Z",
+            r#", "stock": {"antigen_kits": "ample"}"#,
+        );
+        let few = status(
+            "2026-11-23T12:00:00Z",
+            r#", "stock": {"antigen_kits": "low"}"#,
+        );
+        let out = status(
+            "2026-11-25T12:00:00Z",
+            r#", "stock": {"antigen_kits": "out"}"#,
+        );
+        assert!(kits.matches(&clinic, Some(&ample), judge));
+        assert!(kits.matches(&clinic, Some(&few), judge));
+        assert!(!kits.matches(&clinic, Some(&out), judge));
+        assert!(!kits.matches(&clinic, Some(&low), judge));
+        assert!(!kits.matches(&clinic, None, judge));
+        assert!(kits.is_filtering());
     }
 }

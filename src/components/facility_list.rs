@@ -1,14 +1,16 @@
 //! The list of facilities beside (or below) the map, one link per facility (nearest first with
-//! the distance when there is a point to search from), and the count.
+//! the distance when there is a point to search from), each with its load status in words and
+//! its age ("很拥挤 · 2 小时前", "已过时", "缺：抗原检测试剂"), and the count.
 
-use crate::components::open_state::{change_text, next_change, open_now, state_text, OpenJudge};
+use crate::components::crowding::{crowd_text_class, shortage_text, summary, Badge};
+use crate::components::open_state::{change_text, next_change, open_now, state_text};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
-use crate::registry::{LoadState, Registry};
+use crate::registry::{Facilities, LoadState, Registry};
 use crate::routes;
-use crate::search::{Search, SharedIndex};
-use caremap_model::{Facility, FacilityId};
-use chrono::NaiveDateTime;
+use crate::search::{Judge, Search, SharedIndex};
+use caremap_model::{Facility, FacilityId, FacilityStatus, Freshness, FreshnessThresholds};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use leptos::prelude::*;
 
 /// "Township · village", or nothing when neither is known.
@@ -57,17 +59,23 @@ pub fn FacilityList(
     let registry = Registry::expect();
     // How many facilities the full list leaves out (it shows the first FULL_LIST_SHOWN).
     let unlisted = RwSignal::new(0usize);
+    // The ages in the full list ("2 小时前") are brought up to date every ten minutes.
+    let status_clock = Memo::new(move |_| now.with(|n| n.and_utc().timestamp() / 600));
     let items = move || {
         let lang = lang.get();
         let search = search.get();
-        // The clock matters to the nearest list (it says open or closed) and to "open now";
-        // the full list is not rebuilt every minute for nothing.
+        // The clock matters to the nearest list (it says open or closed, and the ages) and to
+        // "open now"; the full list is not rebuilt every minute for nothing.
         let now = if search.open_now || search.near.is_some() {
             now.get()
         } else {
+            if registry.facilities.with(Facilities::has_statuses) {
+                status_clock.track();
+            }
             now.get_untracked()
         };
-        let mut open = OpenJudge::new(now);
+        let mut judge = Judge::new(now, registry.thresholds());
+        let (now_utc, thresholds) = (judge.now, judge.thresholds);
         registry.facilities.with(|facilities| match search.near {
             Some(near) => index.with(|index| {
                 index
@@ -75,26 +83,37 @@ pub fn FacilityList(
                     .nearest(near)
                     .filter_map(|(id, distance)| {
                         let facility = facilities.get(*id)?;
-                        search.matches(facility, &mut open).then_some((
+                        let status = facilities.status(*id);
+                        search.matches(facility, status, &mut judge).then_some((
                             *id,
                             facility,
+                            status,
                             Some(distance),
                         ))
                     })
                     .take(NEAREST_SHOWN)
-                    .map(|(id, facility, distance)| list_item(id, facility, distance, now, lang))
+                    .map(|(id, facility, status, distance)| {
+                        list_item(
+                            id, facility, status, distance, now, now_utc, thresholds, lang,
+                        )
+                    })
                     .collect::<Vec<_>>()
             }),
             None => {
                 let kept: Vec<_> = facilities
                     .sorted(lang)
                     .into_iter()
-                    .filter(|(_, facility)| search.matches(facility, &mut open))
+                    .filter(|(id, facility)| {
+                        search.matches(facility, facilities.status(*id), &mut judge)
+                    })
                     .collect();
                 unlisted.set(kept.len().saturating_sub(FULL_LIST_SHOWN));
                 kept.into_iter()
                     .take(FULL_LIST_SHOWN)
-                    .map(|(id, facility)| list_item(id, facility, None, now, lang))
+                    .map(|(id, facility)| {
+                        let status = facilities.status(id);
+                        list_item(id, facility, status, None, now, now_utc, thresholds, lang)
+                    })
                     .collect::<Vec<_>>()
             }
         })
@@ -179,14 +198,67 @@ pub fn distance_text(locale: Locale, metres: f64) -> String {
     }
 }
 
+/// A facility's status as one line of the list: crowding (or the reported state) and its age,
+/// "已过时" when stale, and what is short. `data-crowding` and `data-freshness` carry the wire
+/// names for tests.
+pub fn status_line(
+    status: &FacilityStatus,
+    now: DateTime<Utc>,
+    thresholds: FreshnessThresholds,
+    lang: Lang,
+) -> impl IntoView + use<> {
+    let freshness = status.freshness(now, thresholds);
+    let stale = freshness == Freshness::Stale;
+    let badge = Badge {
+        crowding: status.crowding,
+        stale,
+    };
+    let text = summary(status.crowding, status.status, status.as_of, now, lang);
+    let shortages = shortage_text(status, lang);
+    view! {
+        <span
+            class=if stale { "facility-status is-stale" } else { "facility-status" }
+            data-testid="facility-status"
+            data-crowding=status.crowding.map(|c| c.as_str())
+            data-freshness=freshness.as_str()
+        >
+            <span class=format!("crowd-swatch{}", badge.classes()) aria-hidden="true"></span>
+            <span class=crowd_text_class(status.crowding, stale) data-testid="crowding">
+                {text}
+            </span>
+            {stale
+                .then(|| {
+                    view! {
+                        <span class="stale-mark" data-testid="stale-mark">
+                            {Freshness::Stale.label(lang)}
+                        </span>
+                    }
+                })}
+            {shortages
+                .map(|text| {
+                    view! {
+                        <span class="shortages" data-testid="shortages">
+                            {text}
+                        </span>
+                    }
+                })}
+        </span>
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn list_item(
     id: FacilityId,
     facility: &Facility,
+    status: Option<&FacilityStatus>,
     distance: Option<f64>,
     now: NaiveDateTime,
+    now_utc: DateTime<Utc>,
+    thresholds: FreshnessThresholds,
     lang: Lang,
 ) -> impl IntoView + use<> {
     let locale = locale_of(lang);
+    let status = status.map(|status| status_line(status, now_utc, thresholds, lang));
     let name = facility.name.display(lang).to_owned();
     let kind = facility.kind.label(lang);
     let area = area_text(facility);
@@ -222,6 +294,7 @@ fn list_item(
                         {kind}
                         {area.map(|area| format!(" · {area}"))}
                     </span>
+                    {status}
                     {open}
                 </span>
             </a>

@@ -1,7 +1,9 @@
 //! Pieces of the interface used by the pages: header, language switch, large-text mode, legend, facility list,
 //! load status, demo banner and the banner that offers a new version.
 
+pub mod crowding;
 mod facility_list;
+pub mod facility_load;
 mod header;
 mod lang_switch;
 mod large_text;
@@ -11,6 +13,7 @@ mod search_panel;
 mod status;
 mod update_banner;
 
+pub use facility_load::FacilityLoad;
 pub use facility_list::{area_text, distance_text, FacilityCount, FacilityList, NEAREST_SHOWN};
 pub use header::Header;
 pub use lang_switch::LangSwitch;

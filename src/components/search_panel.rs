@@ -2,10 +2,10 @@
 //! or choosing a township when the position is refused or unknown, and the filters. Both change
 //! the URL (through `set_search`), which is where the search lives.
 
-use crate::i18n::{t, use_i18n, use_lang};
+use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang};
 use crate::registry::Registry;
 use crate::search::{township_centres, Search, SERVICE_FILTERS};
-use caremap_model::{FacilityKind, LatLon};
+use caremap_model::{Crowding, FacilityKind, LatLon};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -233,7 +233,8 @@ pub fn NearMe(
     }
 }
 
-/// The filters: kinds, open now, and the services residents ask for.
+/// The filters: kinds, open now, the services residents ask for, and two from the doctors'
+/// reports: short wait and antigen kits in stock (their exact rule is said below them).
 #[component]
 pub fn Filters(
     #[prop(into)] search: Signal<Search>,
@@ -241,6 +242,17 @@ pub fn Filters(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let lang = use_lang();
+    let registry = Registry::expect();
+    let status_note = move || {
+        let hours = (registry.thresholds().stale_after_minutes / 60).max(1);
+        td_string!(
+            locale_of(lang.get()),
+            filter_status_note,
+            minutes = Crowding::LOW_MAX_WAIT.to_string(),
+            hours = hours.to_string()
+        )
+        .to_string()
+    };
     let kind_boxes = FacilityKind::ALL
         .iter()
         .map(|kind| {
@@ -299,6 +311,45 @@ pub fn Filters(
                 </label>
                 {service_boxes}
             </div>
+            <div class="filter-group">
+                <label class="filter">
+                    <input
+                        type="checkbox"
+                        data-testid="filter-short-wait"
+                        aria-describedby="status-filter-note"
+                        prop:checked=move || search.with(|s| s.short_wait)
+                        on:change=move |_| {
+                            let current = search.get_untracked();
+                            set_search
+                                .run(Search {
+                                    short_wait: !current.short_wait,
+                                    ..current
+                                })
+                        }
+                    />
+                    <span>{t!(i18n, filter_short_wait)}</span>
+                </label>
+                <label class="filter">
+                    <input
+                        type="checkbox"
+                        data-testid="filter-antigen-kits"
+                        aria-describedby="status-filter-note"
+                        prop:checked=move || search.with(|s| s.antigen_kits)
+                        on:change=move |_| {
+                            let current = search.get_untracked();
+                            set_search
+                                .run(Search {
+                                    antigen_kits: !current.antigen_kits,
+                                    ..current
+                                })
+                        }
+                    />
+                    <span>{t!(i18n, filter_antigen_kits)}</span>
+                </label>
+            </div>
+            <p class="filter-note" id="status-filter-note" data-testid="status-filter-note">
+                {status_note}
+            </p>
             <div class="filter-group">{kind_boxes}</div>
             <Show when=move || search.with(Search::is_filtering)>
                 <button

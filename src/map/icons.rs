@@ -1,13 +1,17 @@
-//! Marker icons: a Leaflet `divIcon` per facility kind, drawn entirely by CSS classes
-//! (`style/main.css`), so shape and colour both tell the kind and no inline style is needed.
+//! Marker icons: a Leaflet `divIcon` per facility kind and load badge, drawn entirely by CSS
+//! classes (`style/main.css`), so shape and colour both tell the kind, a badge in the corner
+//! tells the crowding (greyed and dashed when stale), and no inline style is needed.
 
+use crate::components::crowding::Badge;
 use caremap_model::FacilityKind;
 use js_sys::{Array, Function, Object, Reflect};
+use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The classes of a marker icon on the map: `marker marker-kind-<wire name>`.
-pub fn marker_class(kind: FacilityKind) -> String {
-    format!("marker marker-kind-{}", kind.as_str())
+/// The classes of a marker icon on the map: `marker marker-kind-<wire name>`, then the badge's
+/// `crowd-<level>` and `is-stale`.
+pub fn marker_class(kind: FacilityKind, badge: Badge) -> String {
+    format!("marker marker-kind-{}{}", kind.as_str(), badge.classes())
 }
 
 /// The classes of the same shape in the legend and the list (not counted as map markers).
@@ -42,16 +46,36 @@ pub fn z_index_offset(kind: FacilityKind) -> f64 {
 /// `L.divIcon({className, html: "", iconSize})`. The `leaflet` crate's `DivIcon::new` calls
 /// `new L.Icon` (a binding slip in 0.5), which throws without an image URL, so the factory is
 /// called directly.
-pub fn div_icon(kind: FacilityKind) -> Result<leaflet::Icon, JsValue> {
+pub fn div_icon(kind: FacilityKind, badge: Badge) -> Result<leaflet::Icon, JsValue> {
     let leaflet = Reflect::get(&js_sys::global(), &"L".into())?;
     let factory: Function = Reflect::get(&leaflet, &"divIcon".into())?.dyn_into()?;
     let options = Object::new();
-    Reflect::set(&options, &"className".into(), &marker_class(kind).into())?;
+    Reflect::set(
+        &options,
+        &"className".into(),
+        &marker_class(kind, badge).into(),
+    )?;
     Reflect::set(&options, &"html".into(), &"".into())?;
     let (width, height) = icon_size(kind);
     let size = Array::of2(&width.into(), &height.into());
     Reflect::set(&options, &"iconSize".into(), &size)?;
     Ok(factory.call1(&leaflet, &options)?.unchecked_into())
+}
+
+/// Icons made once per kind and badge (at most 5 × 5 × 2) and shared by every marker that
+/// looks the same: a Leaflet icon is only options, each marker draws its own element from it.
+#[derive(Default)]
+pub struct IconCache(HashMap<(FacilityKind, Badge), leaflet::Icon>);
+
+impl IconCache {
+    pub fn get(&mut self, kind: FacilityKind, badge: Badge) -> Result<leaflet::Icon, JsValue> {
+        if let Some(icon) = self.0.get(&(kind, badge)) {
+            return Ok(icon.clone());
+        }
+        let icon = div_icon(kind, badge)?;
+        self.0.insert((kind, badge), icon.clone());
+        Ok(icon)
+    }
 }
 
 /// The "you are here" marker: a dot in a ring, drawn by the `position-marker` class.
@@ -73,8 +97,16 @@ mod tests {
     #[wasm_bindgen_test::wasm_bindgen_test]
     fn classes_carry_the_wire_name() {
         assert_eq!(
-            marker_class(FacilityKind::FeverClinic),
+            marker_class(FacilityKind::FeverClinic, Badge::default()),
             "marker marker-kind-fever_clinic"
+        );
+        let badge = Badge {
+            crowding: Some(caremap_model::Crowding::Medium),
+            stale: true,
+        };
+        assert_eq!(
+            marker_class(FacilityKind::VillageClinic, badge),
+            "marker marker-kind-village_clinic crowd-medium is-stale"
         );
         assert_eq!(
             swatch_class(FacilityKind::VaccinationPoint),

@@ -1,6 +1,7 @@
 //! The Leaflet map of facilities: the `#map` container component and its glue to Leaflet
-//! (through the `leaflet` crate), one marker per facility whose shape and colour tell its kind,
-//! only those the search's filters keep, and the point searched from ("you are here").
+//! (through the `leaflet` crate), one marker per facility whose shape and colour tell its kind
+//! and whose corner badge tells its crowding (greyed when stale), only those the search's
+//! filters keep, and the point searched from ("you are here").
 //!
 //! Leaflet itself is a plain script in `index.html` that runs before the wasm; without it (or
 //! without tiles, e.g. offline) the page still shows the list.
@@ -10,13 +11,15 @@ mod icons;
 
 pub use icons::{marker_class, swatch_class};
 
-use crate::components::open_state::OpenJudge;
+use crate::components::crowding::{summary, Badge};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
 use crate::registry::{Facilities, Registry};
 use crate::routes;
-use crate::search::Search;
-use caremap_model::{FacilityId, FacilityKind, LatLon};
-use chrono::NaiveDateTime;
+use crate::search::{Judge, Search};
+use caremap_model::{
+    Crowding, FacilityId, FacilityKind, Freshness, FreshnessThresholds, LatLon, ReportedStatus,
+};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use cluster::MarkerClusterGroup;
 use leaflet::{
     LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Point, TileLayer,
@@ -58,6 +61,9 @@ pub fn FacilityMap(
     let lang = use_lang();
     let container = NodeRef::<leptos::html::Div>::new();
     let handle: StoredValue<Option<MapHandle>, LocalStorage> = StoredValue::new_local(None);
+    // Statuses turn stale as time passes: the markers are redrawn for it every ten minutes (not
+    // every minute: a large registry is a lot to redraw), and only when some status is known.
+    let status_clock = Memo::new(move |_| now.with(|n| n.and_utc().timestamp() / 600));
 
     Effect::new(move |_| {
         let Some(element) = container.get() else {
@@ -71,8 +77,12 @@ pub fn FacilityMap(
         let now = if search.open_now {
             now.get()
         } else {
+            if registry.facilities.with(Facilities::has_statuses) {
+                status_clock.track();
+            }
             now.get_untracked()
         };
+        let thresholds = registry.thresholds();
         handle.update_value(|slot| {
             if slot.is_none() {
                 let on_tap = move |at: LatLon| {
@@ -92,7 +102,7 @@ pub fn FacilityMap(
             }
             registry
                 .facilities
-                .with(|facilities| map.show(facilities, &search, now, lang));
+                .with(|facilities| map.show(facilities, &search, now, thresholds, lang));
             map.show_point(search.near, lang);
         });
         name_zoom_buttons(&element, lang);
@@ -125,6 +135,17 @@ struct Pin {
     kind: FacilityKind,
     name: String,
     position: LatLng,
+    status: Option<PinStatus>,
+}
+
+/// What a popup says of a facility's status ("很拥挤 · 2 小时前 · 已过时"): small and copied,
+/// the words are made only when a popup opens.
+#[derive(Clone, Copy)]
+struct PinStatus {
+    crowding: Option<Crowding>,
+    reported: ReportedStatus,
+    as_of: DateTime<Utc>,
+    stale: bool,
 }
 
 /// Leaflet names its zoom buttons in English ("Zoom in"); a screen reader says them in the
@@ -148,6 +169,8 @@ fn name_zoom_buttons(container: &web_sys::Element, lang: Lang) {
 struct Shown {
     pins: RefCell<Vec<Pin>>,
     lang: Cell<Lang>,
+    /// The moment the markers were drawn for (their ages in the popup are said from it).
+    now: Cell<Option<DateTime<Utc>>>,
 }
 
 /// A Leaflet map with its tile layer and its layer of facility markers, clustered where they
@@ -270,20 +293,31 @@ impl MapHandle {
 
     /// Replaces the markers with one per facility that `search` keeps at `now`; the first time
     /// there are facilities, fits the map to them.
-    fn show(&mut self, facilities: &Facilities, search: &Search, now: NaiveDateTime, lang: Lang) {
+    fn show(
+        &mut self,
+        facilities: &Facilities,
+        search: &Search,
+        now: NaiveDateTime,
+        thresholds: FreshnessThresholds,
+        lang: Lang,
+    ) {
         self.markers.clear_layers();
         let mut pins = Vec::with_capacity(facilities.len());
         let mut bounds: Option<LatLngBounds> = None;
-        let mut open = OpenJudge::new(now);
+        let mut judge = Judge::new(now, thresholds);
+        let now_utc = judge.now;
+        let mut icons = icons::IconCache::default();
         let layers = js_sys::Array::new();
-        for (id, facility) in facilities
-            .iter()
-            .filter(|(_, facility)| search.matches(facility, &mut open))
-        {
+        for (id, facility) in facilities.iter() {
+            let status = facilities.status(id);
+            if !search.matches(facility, status, &mut judge) {
+                continue;
+            }
             let position = LatLng::new(facility.location.lat(), facility.location.lon());
             let name = facility.name.display(lang);
             let options = MarkerOptions::new();
-            match icons::div_icon(facility.kind) {
+            let badge = Badge::of(status, now_utc, thresholds);
+            match icons.get(facility.kind, badge) {
                 Ok(icon) => options.set_icon(icon),
                 Err(err) => leptos::logging::error!("divIcon: {err:?}"),
             }
@@ -304,12 +338,19 @@ impl MapHandle {
                 kind: facility.kind,
                 name: name.to_owned(),
                 position,
+                status: status.map(|s| PinStatus {
+                    crowding: s.crowding,
+                    reported: s.status,
+                    as_of: s.as_of,
+                    stale: badge.stale,
+                }),
             });
         }
         // One bulk add: the cluster group builds its clusters in chunks, without freezing the page.
         self.markers.add_layers(&layers);
         self.shown.pins.replace(pins);
         self.shown.lang.set(lang);
+        self.shown.now.set(Some(now_utc));
         if let (false, Some(bounds)) = (self.fitted, bounds) {
             let options = js_sys::Object::new();
             // Reflect::set on a fresh plain object cannot fail.
@@ -368,7 +409,8 @@ fn open_popup(map: &Map, shown: &Shown, event: &JsValue) {
     let Some((_, first)) = near.first() else {
         return;
     };
-    match popup_content(near.iter().map(|(_, pin)| *pin), shown.lang.get()) {
+    let now = shown.now.get().unwrap_or_else(Utc::now);
+    match popup_content(near.iter().map(|(_, pin)| *pin), shown.lang.get(), now) {
         Ok(content) => {
             map.open_popup_with_content(&content, &first.position);
         }
@@ -390,11 +432,12 @@ fn pointer_position(map: &Map, event: &JsValue) -> Option<Point> {
     (point.x().is_finite() && point.y().is_finite()).then_some(point)
 }
 
-/// A popup: for each facility its name, kind and a link to its page. Built as DOM nodes so a
-/// name is always text, never markup.
+/// A popup: for each facility its name, kind, status in words with its age, and a link to its
+/// page. Built as DOM nodes so a name is always text, never markup.
 fn popup_content<'a>(
     pins: impl Iterator<Item = &'a Pin>,
     lang: Lang,
+    now: DateTime<Utc>,
 ) -> Result<web_sys::Element, JsValue> {
     let document = document();
     let root = document.create_element("ul")?;
@@ -414,6 +457,22 @@ fn popup_content<'a>(
         link.set_text_content(Some(td_string!(locale_of(lang), popup_details)));
         item.append_child(&name)?;
         item.append_child(&kind)?;
+        if let Some(status) = pin.status {
+            let line = document.create_element("span")?;
+            line.set_class_name(if status.stale {
+                "popup-status is-stale"
+            } else {
+                "popup-status"
+            });
+            line.set_attribute("data-testid", "popup-status")?;
+            let mut text = summary(status.crowding, status.reported, status.as_of, now, lang);
+            if status.stale {
+                text.push_str(" · ");
+                text.push_str(Freshness::Stale.label(lang));
+            }
+            line.set_text_content(Some(&text));
+            item.append_child(&line)?;
+        }
         item.append_child(&link)?;
         root.append_child(&item)?;
     }

@@ -1,9 +1,10 @@
-//! The facility page (`/facility/:id`): everything the registry knows about one facility.
+//! The facility page (`/facility/:id`): everything the registry knows about one facility, its
+//! load as its doctor last reported it, and the last seven days.
 
 use crate::components::open_state::{
     change_text, next_change, now_at_facilities, open_now, state_text,
 };
-use crate::components::{area_text, LoadStatus};
+use crate::components::{area_text, FacilityLoad, LoadStatus};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
 use crate::registry::{LoadState, Registry};
@@ -25,17 +26,27 @@ pub fn FacilityPage() -> impl IntoView {
             .get(routes::FACILITY_ID_PARAM)
             .and_then(|raw| raw.parse::<FacilityId>().ok())
     };
-    let facility = move || id().and_then(|id| registry.facilities.with(|f| f.get(id).cloned()));
-    let body = move || match (facility(), registry.state.get()) {
-        (Some(facility), _) => view! { <FacilityDetail facility /> }.into_any(),
-        (None, LoadState::Loading) => view! { <LoadStatus /> }.into_any(),
-        (None, LoadState::Failed(_)) => view! { <LoadStatus /> }.into_any(),
-        (None, LoadState::Ready) => view! {
-            <div class="notice" data-testid="facility-not-found">
-                <p>{t!(i18n, facility_not_found)}</p>
-            </div>
-        }
-        .into_any(),
+    // A memo: a sync that changes other facilities (or only this one's status, which the
+    // status block follows by itself) does not draw the page again, nor load its history again.
+    let facility = Memo::new(move |_| {
+        id().and_then(|id| {
+            registry
+                .facilities
+                .with(|f| f.get(id).cloned().map(|f| (id, f)))
+        })
+    });
+    // Only while the facility is not found does the load state matter.
+    let body = move || match facility.get() {
+        Some((id, facility)) => view! { <FacilityDetail id facility /> }.into_any(),
+        None => match registry.state.get() {
+            LoadState::Loading | LoadState::Failed(_) => view! { <LoadStatus /> }.into_any(),
+            LoadState::Ready => view! {
+                <div class="notice" data-testid="facility-not-found">
+                    <p>{t!(i18n, facility_not_found)}</p>
+                </div>
+            }
+            .into_any(),
+        },
     };
     view! {
         <main class="page facility-page">
@@ -56,7 +67,7 @@ fn colon(lang: Lang) -> &'static str {
 }
 
 #[component]
-fn FacilityDetail(facility: Facility) -> impl IntoView {
+fn FacilityDetail(id: FacilityId, facility: Facility) -> impl IntoView {
     let i18n = use_i18n();
     let lang = use_lang();
     let facility = StoredValue::new(facility);
@@ -152,6 +163,8 @@ fn FacilityDetail(facility: Facility) -> impl IntoView {
                     </ul>
                 </section>
             </div>
+            <FacilityLoad id />
+            <h2 class="section-title facts-title">{t!(i18n, facts_title)}</h2>
             <dl class="facts">
                 <dt>{t!(i18n, status)}</dt>
                 <dd>

@@ -1,6 +1,6 @@
 // Shared helpers of the end-to-end tests: the registry as the server reports it, and a guard
 // that fails a test on any CSP violation or uncaught error in the page.
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -215,3 +215,328 @@ export async function zoomOut(page: Page, steps: number) {
     await page.waitForTimeout(400);
   }
 }
+
+// ---- Load reports (issue 6): seeding facility statuses through the real API.
+
+/** The body of a `load_report` mutation (crates/model/src/report.rs, `LoadReport`). */
+export type LoadReportBody = {
+  facility: string;
+  as_of: string;
+  status: 'open' | 'reduced' | 'closed';
+  outpatients_today?: number;
+  fever_patients_today?: number;
+  wait_minutes?: number;
+  doctors_on_duty?: number;
+  stock?: Record<string, { level: 'ample' | 'low' | 'out'; count?: number; daily_need?: number }>;
+  note?: string;
+  supersedes?: string;
+};
+
+/** A UUID v7 (time-ordered, as the phone makes report ids). */
+export function uuidv7(at = Date.now()): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  let ms = BigInt(at);
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = Number(ms & 0xffn);
+    ms >>= 8n;
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * A device token of a new admin account on `server`: `caremap-server user add --role admin`
+ * prints a `code: XXXX-XXXX-XXXX` line, which `POST /api/v1/enroll` trades for the token.
+ */
+export async function adminToken(server: OwnServer, name = 'E2E 管理员'): Promise<string> {
+  const printed = server.cli('user', 'add', '--name', name, '--role', 'admin');
+  const code = printed.match(/^code: (\S+)$/m)?.[1];
+  if (!code) throw new Error(`no "code: " line in:\n${printed}`);
+  const res = await fetch(`${server.baseURL}/api/v1/enroll`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code, device: 'e2e' }),
+  });
+  if (!res.ok) throw new Error(`enroll: ${res.status} ${await res.text()}`);
+  return (await res.json()).token as string;
+}
+
+/** Pushes load reports (in order) and expects every one applied; returns their ids. */
+export async function pushReports(
+  baseURL: string,
+  token: string,
+  reports: (LoadReportBody & { id?: string })[],
+): Promise<string[]> {
+  const mutations = reports.map(({ id, ...report }) => ({
+    id: id ?? uuidv7(),
+    type: 'load_report',
+    body: report,
+    recorded_at: new Date().toISOString(),
+  }));
+  const res = await fetch(`${baseURL}/api/v1/push`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ mutations }),
+  });
+  if (!res.ok) throw new Error(`push: ${res.status} ${await res.text()}`);
+  const { results } = (await res.json()) as {
+    results: { id: string; outcome: string; error?: { code: string; message: string } }[];
+  };
+  const refused = results.filter((r) => r.outcome !== 'applied');
+  if (refused.length > 0) throw new Error(`push refused: ${JSON.stringify(refused)}`);
+  return mutations.map((m) => m.id);
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** The date (YYYY-MM-DD) in China Standard Time of a moment. */
+export function chinaDate(at: number): string {
+  return new Date(at + 8 * HOUR).toISOString().slice(0, 10);
+}
+
+/** Noon China Standard Time, `back` days before the Chinese day of `now`. */
+export function chinaNoon(now: number, back: number): number {
+  return Date.parse(`${chinaDate(now)}T12:00:00+08:00`) - back * DAY;
+}
+
+/** "5 分钟前" / "5 min ago": an age as the app says it (caremap_model::status::age_text). */
+export function ageText(asOf: number, lang: 'zh' | 'en', now = Date.now()): string {
+  const minutes = Math.max(0, Math.floor((now - asOf) / MINUTE));
+  const hours = Math.floor(minutes / 60);
+  const days = Math.floor(minutes / (60 * 24));
+  if (lang === 'zh') {
+    if (minutes < 1) return '刚刚';
+    if (minutes < 60) return `${minutes} 分钟前`;
+    if (hours < 24) return `${hours} 小时前`;
+    return `${days} 天前`;
+  }
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  if (hours < 24) return `${hours} h ago`;
+  return days === 1 ? '1 day ago' : `${days} days ago`;
+}
+
+/** The age of `asOf` as the page may say it now or within the next two minutes (it renders a
+ * little after the test computes, and the clock moves on). */
+export function ageAlternatives(asOf: number, lang: 'zh' | 'en'): string[] {
+  const now = Date.now();
+  return [...new Set([0, 1, 2].map((m) => ageText(asOf, lang, now + m * MINUTE)))];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Matches `before` + one of the ages of `asOf` + `after`, exactly. */
+export function withAge(before: string, asOf: number, lang: 'zh' | 'en', after = ''): RegExp {
+  const ages = ageAlternatives(asOf, lang).map(escapeRegExp).join('|');
+  return new RegExp(`^${escapeRegExp(before)}(${ages})${escapeRegExp(after)}$`);
+}
+
+/** One facility with a seeded status, and what a resident should read of it. */
+export type SeededStatus = {
+  record: FacilityRecord;
+  /** `crowd-<level>` on the marker, `data-crowding` in the list; none without a wait. */
+  crowding?: 'low' | 'medium' | 'high' | 'closed';
+  words: { zh: string; en: string };
+  /** When the status was true (ms since the epoch): its age is said from it. */
+  asOf: number;
+  stale: boolean;
+  shortWait: boolean;
+  antigenKits: boolean;
+  shortages?: string;
+};
+
+/** The facility with a week of reports, and the figures its chart should show per day. */
+export type SeededHistory = {
+  record: FacilityRecord;
+  /** Oldest first, seven days ending today (China Standard Time); null: no report that day. */
+  days: ({ date: string; outpatients: number; fever: number } | null)[];
+  /** When today's report was true. */
+  asOf: number;
+  wait: number;
+  doctors: number;
+};
+
+export type Seeded = { statuses: SeededStatus[]; history: SeededHistory; all: FacilityRecord[] };
+
+/**
+ * Gives facilities near Yuyao railway station statuses through the real push API: each level of
+ * crowding, a report with no wait, an ageing and a stale one (two days old), shortages; and one
+ * facility a week of reports with a correction. The rest keep no status.
+ */
+export async function seedStatuses(server: OwnServer, near = { lat: 30.0436, lon: 121.1572 }): Promise<Seeded> {
+  const token = await adminToken(server);
+  const all = await liveFacilitiesAt(server.baseURL);
+  const byDistance = [...all].sort(
+    (a, b) =>
+      Math.hypot(a.facility!.location.lat - near.lat, a.facility!.location.lon - near.lon) -
+      Math.hypot(b.facility!.location.lat - near.lat, b.facility!.location.lon - near.lon),
+  );
+  const now = Date.now();
+  const iso = (t: number) => new Date(t).toISOString();
+  const plans: {
+    report: Omit<LoadReportBody, 'facility'>;
+    expect: Omit<SeededStatus, 'record' | 'asOf'>;
+  }[] = [
+    {
+      report: {
+        as_of: iso(now - 2 * HOUR - 5 * MINUTE), status: 'open', wait_minutes: 10,
+        outpatients_today: 40, fever_patients_today: 12, doctors_on_duty: 2,
+        stock: { antigen_kits: { level: 'ample' }, antipyretics: { level: 'ample' } },
+      },
+      expect: {
+        crowding: 'low', words: { zh: '不拥挤', en: 'Not crowded' },
+        stale: false, shortWait: true, antigenKits: true,
+      },
+    },
+    {
+      report: {
+        as_of: iso(now - 30 * MINUTE), status: 'open', wait_minutes: 35,
+        stock: { antigen_kits: { level: 'out', count: 0 }, antipyretics: { level: 'low' } },
+      },
+      expect: {
+        crowding: 'medium', words: { zh: '较拥挤', en: 'Busy' },
+        stale: false, shortWait: false, antigenKits: false,
+        shortages: '缺：抗原检测试剂；紧张：退烧药',
+      },
+    },
+    {
+      report: {
+        as_of: iso(now - 10 * MINUTE), status: 'reduced', wait_minutes: 80,
+        stock: { antigen_kits: { level: 'low' } },
+      },
+      expect: {
+        crowding: 'high', words: { zh: '很拥挤', en: 'Very crowded' },
+        stale: false, shortWait: false, antigenKits: true, shortages: '紧张：抗原检测试剂',
+      },
+    },
+    {
+      report: { as_of: iso(now - 3 * HOUR - 5 * MINUTE), status: 'closed' },
+      expect: {
+        crowding: 'closed', words: { zh: '暂停接诊', en: 'Closed' },
+        stale: false, shortWait: false, antigenKits: false,
+      },
+    },
+    {
+      // Two days old: stale by the default thresholds (24 h), however short its wait.
+      report: {
+        as_of: iso(now - 2 * DAY - 5 * MINUTE), status: 'open', wait_minutes: 5,
+        stock: { antigen_kits: { level: 'ample' } },
+      },
+      expect: {
+        crowding: 'low', words: { zh: '不拥挤', en: 'Not crowded' },
+        stale: true, shortWait: false, antigenKits: true,
+      },
+    },
+    {
+      // Eight hours old: ageing, still a short wait.
+      report: { as_of: iso(now - 8 * HOUR - 5 * MINUTE), status: 'open', wait_minutes: 25 },
+      expect: {
+        crowding: 'low', words: { zh: '不拥挤', en: 'Not crowded' },
+        stale: false, shortWait: true, antigenKits: false,
+      },
+    },
+    {
+      // No wait given: no level, the reported state in words.
+      report: { as_of: iso(now - 45 * MINUTE), status: 'open', outpatients_today: 7 },
+      expect: {
+        words: { zh: '正常开诊', en: 'Open' },
+        stale: false, shortWait: false, antigenKits: false,
+      },
+    },
+  ];
+  const statuses: SeededStatus[] = plans.map((plan, i) => ({
+    record: byDistance[i],
+    asOf: Date.parse(plan.report.as_of),
+    ...plan.expect,
+  }));
+  await pushReports(
+    server.baseURL,
+    token,
+    plans.map((plan, i) => ({ facility: byDistance[i].id, ...plan.report })),
+  );
+
+  // A week of one facility: one report on most days (none three days ago), two on the day
+  // before yesterday (the later counts), and yesterday a report corrected by a later one.
+  const record = byDistance[plans.length];
+  const facility = record.id;
+  const today = chinaDate(now);
+  const day = (back: number, hour: number) => iso(chinaNoon(now, back) + (hour - 12) * HOUR);
+  const wrong = uuidv7();
+  const todayAt = now - 10 * MINUTE;
+  await pushReports(server.baseURL, token, [
+    { facility, as_of: day(6, 10), status: 'open', outpatients_today: 60, fever_patients_today: 20, wait_minutes: 15 },
+    { facility, as_of: day(5, 11), status: 'open', outpatients_today: 75, fever_patients_today: 30, wait_minutes: 20 },
+    { facility, as_of: day(4, 16), status: 'open', outpatients_today: 90, fever_patients_today: 41, wait_minutes: 30 },
+    { facility, as_of: day(2, 9), status: 'open', outpatients_today: 20, fever_patients_today: 8, wait_minutes: 10 },
+    { facility, as_of: day(2, 17), status: 'open', outpatients_today: 110, fever_patients_today: 52, wait_minutes: 45 },
+    { id: wrong, facility, as_of: day(1, 15), status: 'open', outpatients_today: 999, fever_patients_today: 99, wait_minutes: 40 },
+    { facility, as_of: day(1, 15.5), status: 'open', outpatients_today: 130, fever_patients_today: 61, wait_minutes: 40, supersedes: wrong },
+    // Today: ten minutes ago (today in China unless the test runs in the first ten minutes of
+    // a Chinese day; then it counts for yesterday and the test says so).
+    {
+      facility, as_of: iso(todayAt), status: 'open', outpatients_today: 48,
+      fever_patients_today: 17, wait_minutes: 55, doctors_on_duty: 3,
+      stock: { antigen_kits: { level: 'out' }, oxygen: { level: 'ample' } },
+    },
+  ]);
+  const figures: Record<number, { outpatients: number; fever: number }> = {
+    6: { outpatients: 60, fever: 20 },
+    5: { outpatients: 75, fever: 30 },
+    4: { outpatients: 90, fever: 41 },
+    2: { outpatients: 110, fever: 52 },
+    1: { outpatients: 130, fever: 61 },
+    0: { outpatients: 48, fever: 17 },
+  };
+  if (chinaDate(now - 10 * MINUTE) !== today) throw new Error('seeded across Chinese midnight: run again');
+  const days = [6, 5, 4, 3, 2, 1, 0].map((back) => {
+    const f = figures[back];
+    return f ? { date: chinaDate(chinaNoon(now, back)), ...f } : null;
+  });
+  return { statuses, history: { record, days, asOf: todayAt, wait: 55, doctors: 3 }, all };
+}
+
+/** Every live facility of the server at `baseURL`, through the public feed (no Playwright). */
+export async function liveFacilitiesAt(baseURL: string): Promise<FacilityRecord[]> {
+  const byId = new Map<string, FacilityRecord>();
+  let since = '';
+  for (;;) {
+    const res = await fetch(`${baseURL}/api/v1/registry?since=${since}&limit=1000`);
+    if (!res.ok) throw new Error(`registry: ${res.status}`);
+    const page = await res.json();
+    for (const item of page.items as FacilityRecord[]) byId.set(item.id, item);
+    since = page.cursor;
+    if (!page.has_more) break;
+  }
+  return [...byId.values()].filter((r) => !r.deleted && r.facility);
+}
+
+/**
+ * Tests on a server of their own (demo registry) whose facilities near Yuyao have statuses
+ * seeded by [`seedStatuses`]: `seeded` holds the server and what was seeded, and `baseURL` points
+ * the page at that server. Started once per worker.
+ */
+export const withStatuses = test.extend<object, { seeded: { server: OwnServer; data: Seeded } }>({
+  seeded: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const server = await startServer();
+      try {
+        const data = await seedStatuses(server);
+        await use({ server, data });
+      } finally {
+        await server.stop();
+      }
+    },
+    { scope: 'worker', timeout: 120_000 },
+  ],
+  baseURL: async ({ seeded }, use) => {
+    await use(seeded.server.baseURL);
+  },
+});

@@ -2,7 +2,17 @@
 // open or closed now and when that changes, and links that open the right spot in the map apps
 // people use in China (whose maps are drawn on the shifted GCJ-02 and BD-09 datums).
 import { test, expect, type Page } from '@playwright/test';
-import { expectMapShows, liveFacilities, zoomOut, watchPage, type FacilityRecord } from './helpers';
+import {
+  expectMapShows,
+  liveFacilities,
+  singleMarker,
+  withStatuses,
+  zoomOut,
+  watchPage,
+  withAge,
+  type FacilityRecord,
+  type SeededStatus,
+} from './helpers';
 
 // ---- Coordinate conversions, written here from the published formulas so that the test does
 // not trust the app's own (crates/model/src/navigation.rs): WGS-84 → GCJ-02 → BD-09.
@@ -544,3 +554,278 @@ test('without a point, the filters narrow the whole list and the markers', async
   await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(all.length);
   guard.assertClean();
 });
+
+// ---- Load status (issue 6): what doctors report, as residents see it. On a server of the
+// tests' own whose facilities near Yuyao railway station got statuses through the real push API
+// (helpers.seedStatuses): each crowding level, one report without a wait, an ageing and a stale
+// one, shortages, and a week of reports for one facility.
+
+/** The list entry of a facility. */
+function listEntry(page: Page, id: string) {
+  return page.locator(`[data-testid=facility-list] li:has(a[href="/facility/${id}"])`);
+}
+
+async function expectStatusInList(page: Page, s: SeededStatus) {
+  const status = listEntry(page, s.record.id).getByTestId('facility-status');
+  await expect(status).toHaveCount(1);
+  if (s.crowding) await expect(status).toHaveAttribute('data-crowding', s.crowding);
+  else await expect(status).not.toHaveAttribute('data-crowding', /.*/);
+  await expect(status).toHaveAttribute('data-freshness', s.stale ? 'stale' : /fresh|ageing/);
+  await expect(status.getByTestId('crowding')).toHaveText(withAge(`${s.words.zh} · `, s.asOf, 'zh'));
+  await expect(status.getByTestId('stale-mark')).toHaveCount(s.stale ? 1 : 0);
+  if (s.stale) await expect(status.getByTestId('stale-mark')).toHaveText('已过时');
+  if (s.shortages) await expect(status.getByTestId('shortages')).toHaveText(s.shortages);
+  else await expect(status.getByTestId('shortages')).toHaveCount(0);
+}
+
+withStatuses(
+  'markers and the list say each facility\'s crowding, in words with its age; a stale one is greyed and marked',
+  async ({ page, seeded }) => {
+    const guard = watchPage(page);
+    const { statuses, history, all } = seeded.data;
+    await page.goto('/');
+    await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(all.length);
+    for (const s of statuses) await expectStatusInList(page, s);
+    // Facilities nobody reported on say nothing about their load.
+    const seededIds = new Set([...statuses.map((s) => s.record.id), history.record.id]);
+    const silent = all.find((r) => !seededIds.has(r.id))!;
+    await expect(listEntry(page, silent.id).getByTestId('facility-status')).toHaveCount(0);
+
+    // The legend explains the badges, stale included.
+    const legend = page.getByTestId('legend-crowding');
+    for (const words of ['不拥挤', '较拥挤', '很拥挤', '暂停接诊', '已过时']) {
+      await expect(legend).toContainText(words);
+    }
+
+    // Each marker wears its level (and is-stale), the kind's shape kept; its popup says it.
+    for (const s of statuses) {
+      const marker = await singleMarker(page, s.record);
+      const classes = (await marker.getAttribute('class')) ?? '';
+      expect(classes, s.record.facility!.name.zh).toContain(`marker-kind-${s.record.facility!.kind}`);
+      for (const level of ['low', 'medium', 'high', 'closed']) {
+        expect(classes.includes(`crowd-${level}`), `${s.record.facility!.name.zh}: crowd-${level}`).toBe(
+          s.crowding === level,
+        );
+      }
+      expect(classes.includes('is-stale'), `${s.record.facility!.name.zh}: is-stale`).toBe(s.stale);
+      await marker.click({ force: true });
+      const popup = page.locator('.leaflet-popup-content .popup-item').filter({
+        hasText: s.record.facility!.name.zh,
+      });
+      await expect(popup.getByTestId('popup-status')).toHaveText(
+        withAge(`${s.words.zh} · `, s.asOf, 'zh', s.stale ? ' · 已过时' : ''),
+      );
+    }
+    // A marker without a status has no badge.
+    const plain = await singleMarker(page, silent);
+    expect(await plain.getAttribute('class')).not.toMatch(/crowd-|is-stale/);
+
+    // The nearest list says it too, and in English.
+    const high = statuses.find((s) => s.crowding === 'high')!;
+    await page.goto('/?near=30.04360,121.15720');
+    await expectStatusInList(page, high);
+    await page.getByTestId('lang-switch').click();
+    await expect(listEntry(page, high.record.id).getByTestId('crowding')).toHaveText(
+      withAge('Very crowded · ', high.asOf, 'en'),
+    );
+    const stale = statuses.find((s) => s.stale)!;
+    await expect(listEntry(page, stale.record.id).getByTestId('stale-mark')).toHaveText('Out of date');
+    guard.assertClean();
+  },
+);
+
+/** The ids listed, as a set. */
+async function listedSet(page: Page): Promise<Set<string>> {
+  return new Set(await listedIds(page));
+}
+
+withStatuses(
+  'short wait and antigen kits keep exactly the facilities whose status says so',
+  async ({ page, seeded }) => {
+    const guard = watchPage(page);
+    const { statuses, history } = seeded.data;
+    await page.goto('/');
+    await expect(page.getByTestId('status-filter-note')).toContainText('不超过 25 分钟');
+    await expect(page.getByTestId('status-filter-note')).toContainText('24 小时');
+
+    // Short wait: not crowded, not stale; the stale one with a 5-minute wait is left out, the
+    // ageing one kept, the closed one and the one without a wait left out.
+    const short = statuses.filter((s) => s.shortWait).map((s) => s.record.id);
+    expect(short.length).toBe(2);
+    await page.getByTestId('filter-short-wait').check();
+    await expect(page).toHaveURL(/short=1/);
+    await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(short.length);
+    expect(await listedSet(page)).toEqual(new Set(short));
+    await expectMapShows(page, short.length);
+
+    // Antigen kits: reported ample or low (the history facility's are out).
+    await page.getByTestId('filter-short-wait').uncheck();
+    await page.getByTestId('filter-antigen-kits').check();
+    await expect(page).toHaveURL(/kits=1/);
+    await expect(page).not.toHaveURL(/short=1/);
+    const kits = statuses.filter((s) => s.antigenKits).map((s) => s.record.id);
+    expect(kits).not.toContain(history.record.id);
+    await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(kits.length);
+    expect(await listedSet(page)).toEqual(new Set(kits));
+    await expectMapShows(page, kits.length);
+
+    // Both, from a shared link.
+    await page.goto('/?short=1&kits=1');
+    const both = statuses.filter((s) => s.shortWait && s.antigenKits).map((s) => s.record.id);
+    expect(both.length).toBe(1);
+    await expect(page.getByTestId('filter-short-wait')).toBeChecked();
+    await expect(page.getByTestId('filter-antigen-kits')).toBeChecked();
+    await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(1);
+    expect(await listedSet(page)).toEqual(new Set(both));
+
+    // Nearest first, with the same rule.
+    await page.goto('/?near=30.04360,121.15720&short=1');
+    await expect(page.getByTestId('facility-list')).toHaveAttribute('data-mode', 'nearest');
+    await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(short.length);
+    expect(await listedSet(page)).toEqual(new Set(short));
+    await page.getByTestId('clear-filters').click();
+    await expect(page).not.toHaveURL(/short=|kits=/);
+    guard.assertClean();
+  },
+);
+
+withStatuses(
+  'the facility page shows the status, its age, today\'s load and the 7-day chart',
+  async ({ page, seeded }) => {
+    const guard = watchPage(page);
+    const { statuses, history } = seeded.data;
+    await page.goto(`/facility/${history.record.id}`);
+    const block = page.getByTestId('load-status');
+    await expect(block).toHaveAttribute('data-state', 'fresh');
+    await expect(block).toHaveAttribute('data-crowding', 'high');
+    await expect(block.getByTestId('reported-status')).toHaveText('正常开诊');
+    await expect(block.getByTestId('crowding')).toHaveText('很拥挤');
+    await expect(block.getByTestId('wait')).toHaveText(`约 ${history.wait} 分钟`);
+    const today = history.days[6]!;
+    await expect(block.getByTestId('outpatients')).toHaveText(`${today.outpatients} 人`);
+    await expect(block.getByTestId('fever-patients')).toHaveText(`${today.fever} 人`);
+    await expect(block.getByTestId('doctors')).toHaveText(`${history.doctors} 人`);
+    await expect(block.getByTestId('status-age').locator('strong')).toHaveText(
+      withAge('', history.asOf, 'zh'),
+    );
+    await expect(block.getByTestId('stale-note')).toHaveCount(0);
+    const kits = block.locator('[data-testid=stock] li[data-item=antigen_kits]');
+    await expect(kits).toHaveAttribute('data-level', 'out');
+    await expect(kits).toHaveClass(/stock-out/);
+    await expect(kits).toContainText('抗原检测试剂：缺货');
+    // Shortages come first.
+    await expect(block.locator('[data-testid=stock] li').first()).toHaveAttribute('data-item', 'antigen_kits');
+
+    // Today and the seven days: the newest report of each Chinese day, the corrected one not.
+    const chart = page.getByTestId('load-history');
+    await expect(chart).toHaveAttribute('data-state', 'online');
+    await expect(chart.getByTestId('today-load')).toHaveText(
+      `今日接诊：门诊 ${today.outpatients} 人，其中发热 ${today.fever} 人`,
+    );
+    const max = Math.max(...history.days.map((d) => d?.outpatients ?? 0));
+    const svg = page.getByTestId('load-chart');
+    await expect(svg.locator('g.chart-day')).toHaveCount(7);
+    for (const [i, day] of history.days.entries()) {
+      const column = svg.locator('g.chart-day').nth(i);
+      const row = page.getByTestId('load-table').locator('tbody tr').nth(6 - i);
+      if (!day) {
+        await expect(column.locator('rect')).toHaveCount(0);
+        await expect(row.getByTestId('table-outpatients')).toHaveText('无上报');
+        continue;
+      }
+      await expect(column).toHaveAttribute('data-date', day.date);
+      await expect(row).toHaveAttribute('data-date', day.date);
+      const bar = column.locator('rect.bar-outpatients');
+      await expect(bar).toHaveAttribute('data-value', String(day.outpatients));
+      await expect(column.locator('rect.bar-fever')).toHaveAttribute('data-value', String(day.fever));
+      // Heights in proportion: the tallest bar spans the plot (64 % of the chart's height).
+      const height = parseFloat((await bar.getAttribute('height'))!);
+      expect(height).toBeCloseTo((64 * day.outpatients) / max, 1);
+      await expect(column.locator('text.chart-figure')).toHaveText(String(day.outpatients));
+      await expect(row.getByTestId('table-outpatients')).toHaveText(String(day.outpatients));
+      await expect(row.getByTestId('table-fever')).toHaveText(String(day.fever));
+    }
+    // The corrected report (999) is nowhere.
+    await expect(page.getByTestId('load-history')).not.toContainText('999');
+    // The chart is drawn: bars have height on screen, the taller for more patients.
+    const box = async (value: number) =>
+      (await svg.locator(`rect.bar-outpatients[data-value="${value}"]`).boundingBox())!.height;
+    expect(await box(130)).toBeGreaterThan(await box(60));
+
+    await page.getByTestId('lang-switch').click();
+    await expect(block.getByTestId('wait')).toHaveText(`about ${history.wait} min`);
+    await expect(chart.getByTestId('today-load')).toHaveText(
+      `Today: ${today.outpatients} outpatients, ${today.fever} with fever`,
+    );
+    await page.getByTestId('lang-switch').click();
+
+    // A stale status: greyed, marked, and said to be possibly out of date.
+    const stale = statuses.find((s) => s.stale)!;
+    await page.goto(`/facility/${stale.record.id}`);
+    const staleBlock = page.getByTestId('load-status');
+    await expect(staleBlock).toHaveAttribute('data-state', 'stale');
+    await expect(staleBlock).toHaveClass(/is-stale/);
+    await expect(staleBlock.getByTestId('status-age').locator('strong')).toHaveText('2 天前');
+    await expect(staleBlock.getByTestId('freshness')).toHaveText('已过时');
+    await expect(staleBlock.getByTestId('stale-note')).toContainText('超过 24 小时');
+    await expect(staleBlock.getByTestId('stale-note')).toContainText('可能已不准确');
+    // Greyed: the crowding word loses its colour.
+    const colour = await staleBlock
+      .getByTestId('crowding')
+      .evaluate((el) => getComputedStyle(el).color);
+    expect(colour).toBe('rgb(77, 77, 77)');
+
+    // No report yet.
+    const seededIds = new Set([...statuses.map((s) => s.record.id), history.record.id]);
+    const silent = seeded.data.all.find((r) => !seededIds.has(r.id))!;
+    await page.goto(`/facility/${silent.id}`);
+    await expect(page.getByTestId('no-status')).toHaveText('还没有医生上报这里的接诊情况。');
+    await expect(page.getByTestId('history-empty')).toBeVisible();
+    guard.assertClean();
+  },
+);
+
+withStatuses(
+  'offline, statuses come from IndexedDB and the chart from the last answer kept',
+  async ({ page, context, seeded }) => {
+    const guard = watchPage(page);
+    const { statuses, history, all } = seeded.data;
+    await page.goto(`/facility/${history.record.id}`);
+    await expect(page.getByTestId('load-history')).toHaveAttribute('data-state', 'online');
+    await page.goto('/');
+    await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'synced');
+    await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, {
+      timeout: 30_000,
+    });
+
+    await context.setOffline(true);
+    await page.reload();
+    await expect(page.getByTestId('sync-status')).toHaveAttribute('data-state', 'offline');
+    await expect(page.locator('[data-testid=facility-list] li a')).toHaveCount(all.length);
+    for (const s of statuses) await expectStatusInList(page, s);
+    await page.getByTestId('filter-short-wait').check();
+    expect(await listedSet(page)).toEqual(
+      new Set(statuses.filter((s) => s.shortWait).map((s) => s.record.id)),
+    );
+
+    // The page seen online: its status, and its chart as last loaded, said to be a copy.
+    await page.goto(`/facility/${history.record.id}`);
+    await expect(page.getByTestId('load-status')).toHaveAttribute('data-crowding', 'high');
+    const chart = page.getByTestId('load-history');
+    await expect(chart).toHaveAttribute('data-state', 'cached');
+    await expect(chart.getByTestId('history-note')).toContainText(/^离线：显示 .*保存的数据$/);
+    const today = history.days[6]!;
+    await expect(
+      page.getByTestId('load-chart').locator(`g[data-date="${today.date}"] rect.bar-outpatients`),
+    ).toHaveAttribute('data-value', String(today.outpatients));
+
+    // A page never seen online: the status (from the registry) but no chart.
+    const other = statuses.find((s) => s.crowding === 'medium')!;
+    await page.goto(`/facility/${other.record.id}`);
+    await expect(page.getByTestId('load-status')).toHaveAttribute('data-crowding', 'medium');
+    await expect(page.getByTestId('load-history')).toHaveAttribute('data-state', 'offline');
+    await expect(page.getByTestId('history-note')).toHaveText('离线，无法加载近 7 天数据');
+    await context.setOffline(false);
+    guard.assertClean();
+  },
+);
