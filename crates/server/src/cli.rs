@@ -1,14 +1,20 @@
-//! The command line: `serve`, `demo`, `import`, `template`, `facility`, `migrate`.
+//! The command line: `serve`, `demo`, `import`, `template`, `facility`, `user`, `migrate`.
 //!
 //! Each subcommand is a function here that returns an exit code; `main.rs` parses and calls
 //! [`run`]. Messages for the operator are printed in Chinese and English.
 
 use crate::config::{self, ServerConfig};
 use crate::import::{self, Format, ImportError};
-use crate::store::{self, DeleteOutcome, SharedStore, DEFAULT_DATABASE_URL};
-use crate::{demo, AppState};
+use crate::store::{
+    self, Account, CodeOutcome, DeleteOutcome, NewAccount, RevokeOutcome, SharedStore,
+    DEFAULT_DATABASE_URL,
+};
+use crate::{auth, demo, AppState};
 use anyhow::Context as _;
-use caremap_model::{FacilityId, Lang};
+use caremap_model::{
+    AreaName, EnrollmentCode, FacilityId, Field, FreshnessThresholds, Lang, Role, Scope,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,8 +62,41 @@ pub enum Command {
         #[command(subcommand)]
         command: FacilityCommand,
     },
+    /// Manage the accounts of village doctors, outreach teams and the health office.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Create or update the database schema.
     Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print its one-time enrollment code (valid 7 days).
+    Add(UserAddArgs),
+    /// List the accounts: id, name, role, scope, active devices, revoked.
+    List,
+    /// Revoke an account and every device token of it.
+    Revoke { id: i64 },
+    /// A fresh enrollment code for an account (a lost or new phone). Its devices are signed out.
+    Code { id: i64 },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct UserAddArgs {
+    /// The person's name, e.g. 王医生.
+    #[arg(long)]
+    pub name: String,
+    /// reporter (village doctor, facility staff), outreach (vaccination team) or admin.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// A facility the account reports for (repeat for several); required for reporters.
+    #[arg(long = "facility", value_name = "UUID")]
+    pub facilities: Vec<FacilityId>,
+    /// A township the account works in (repeat for several).
+    #[arg(long = "township", value_name = "NAME")]
+    pub townships: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +124,15 @@ pub struct ServeArgs {
     /// Seed the demo registry when the database has no facilities.
     #[arg(long)]
     pub demo_if_empty: bool,
+    /// A facility's status turns "ageing" after this many minutes.
+    #[arg(long, env = "CAREMAP_FRESH_AGEING_MINUTES", default_value_t = FreshnessThresholds::default().ageing_after_minutes)]
+    pub fresh_ageing_minutes: u32,
+    /// A facility's status turns "stale" after this many minutes.
+    #[arg(long, env = "CAREMAP_FRESH_STALE_MINUTES", default_value_t = FreshnessThresholds::default().stale_after_minutes)]
+    pub fresh_stale_minutes: u32,
+    /// Enrollment attempts per client address a minute (0: no limit).
+    #[arg(long, env = "CAREMAP_ENROLL_PER_MINUTE", default_value_t = config::DEFAULT_ENROLL_PER_MINUTE)]
+    pub enroll_per_minute: u32,
 }
 
 /// Runs a parsed command line.
@@ -126,7 +174,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&cli.database).await?;
             facility(store, command).await
         }
+        Command::User { command } => {
+            let store = open(&cli.database).await?;
+            user(store, command).await
+        }
     }
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    raw.parse::<Role>()
+        .map_err(|_| "expected reporter, outreach or admin".to_owned())
 }
 
 /// `demo --size`: a whole number from 1 to [`demo::synthetic::MAX_SIZE`] (`_` allowed: 100_000).
@@ -149,10 +206,14 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
         let s = demo::seed(store.as_ref(), false).await?;
         tracing::info!(added = s.added, "database was empty: demo registry seeded");
     }
+    let freshness = FreshnessThresholds::new(args.fresh_ageing_minutes, args.fresh_stale_minutes)
+        .map_err(anyhow::Error::msg)?;
     let config = ServerConfig {
         dist: args.dist,
         tile_url: args.tile_url,
         tile_attribution: args.tile_attribution,
+        freshness,
+        enroll_per_minute: args.enroll_per_minute,
         ..ServerConfig::default()
     };
     let state = AppState::new(store, config);
@@ -161,9 +222,13 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let local = listener.local_addr()?;
     println!("caremap 正在运行 / listening on http://{local}/");
-    axum::serve(listener, crate::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // Connection info: the enrollment rate limit is per client address.
+    axum::serve(
+        listener,
+        crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -289,6 +354,214 @@ async fn facility(store: SharedStore, command: FacilityCommand) -> anyhow::Resul
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Why `user add` refused to create an account.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("unknown or deleted facility {0}")]
+    UnknownFacility(FacilityId),
+    #[error("a reporter needs at least one --facility")]
+    ReporterWithoutFacility,
+    #[error("the name is empty")]
+    EmptyName,
+    #[error("invalid township: {0}")]
+    Township(caremap_model::ValidationError),
+    #[error(transparent)]
+    Random(#[from] auth::RandomError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl UserError {
+    /// The message for the operator, in Chinese and English.
+    pub fn message(&self) -> String {
+        match self {
+            UserError::UnknownFacility(id) => {
+                format!("机构不存在或已删除 / unknown or deleted facility: {id}")
+            }
+            UserError::ReporterWithoutFacility => {
+                "填报员账号至少需要一个 --facility / a reporter needs at least one --facility"
+                    .to_owned()
+            }
+            UserError::EmptyName => "请填写姓名 / the name is empty".to_owned(),
+            UserError::Township(err) => {
+                format!("{} / {}", err.message(Lang::Zh), err.message(Lang::En))
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A created account and its one-time code.
+#[derive(Debug, Clone)]
+pub struct CreatedUser {
+    pub account: Account,
+    pub code: EnrollmentCode,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `user add`: checks the scope (every facility must exist and be live; a reporter needs one)
+/// and creates the account with a fresh enrollment code.
+pub async fn add_user(store: &SharedStore, args: &UserAddArgs) -> Result<CreatedUser, UserError> {
+    let name = args.name.trim();
+    if name.is_empty() {
+        return Err(UserError::EmptyName);
+    }
+    if args.role == Role::Reporter && args.facilities.is_empty() {
+        return Err(UserError::ReporterWithoutFacility);
+    }
+    let mut facilities = Vec::with_capacity(args.facilities.len());
+    for id in &args.facilities {
+        match store.get(*id).await? {
+            Some(record) if !record.deleted => {
+                if !facilities.contains(id) {
+                    facilities.push(*id);
+                }
+            }
+            _ => return Err(UserError::UnknownFacility(*id)),
+        }
+    }
+    let mut townships = Vec::with_capacity(args.townships.len());
+    for raw in &args.townships {
+        let township = AreaName::parse_for(raw, Field::Township).map_err(UserError::Township)?;
+        let township = township.as_str().to_owned();
+        if !townships.contains(&township) {
+            townships.push(township);
+        }
+    }
+    let code = auth::new_enrollment_code()?;
+    let expires_at = auth::code_expiry(Utc::now());
+    let account = store
+        .create_account(
+            &NewAccount {
+                name: name.to_owned(),
+                role: args.role,
+                scope: Scope {
+                    facilities,
+                    townships,
+                },
+            },
+            &auth::code_hash(&code),
+            expires_at,
+        )
+        .await?;
+    Ok(CreatedUser {
+        account,
+        code,
+        expires_at,
+    })
+}
+
+/// Prints a code for the operator, and alone on a `code: ` line for scripts (README).
+fn print_code(code: &EnrollmentCode, expires_at: DateTime<Utc>) {
+    println!("注册码（仅可使用一次，7 天内有效）/ enrollment code (single use, valid for 7 days):");
+    println!("code: {}", code.display());
+    println!(
+        "有效期至 / expires: {}",
+        expires_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    );
+    println!("请在手机上打开 caremap，选择“登记设备”并输入注册码。");
+    println!("On the phone, open caremap, choose \"Enroll this device\" and type the code.");
+}
+
+fn scope_text(scope: &Scope) -> String {
+    let mut parts = Vec::new();
+    if !scope.facilities.is_empty() {
+        let ids: Vec<String> = scope.facilities.iter().map(ToString::to_string).collect();
+        parts.push(format!("facilities={}", ids.join(",")));
+    }
+    if !scope.townships.is_empty() {
+        parts.push(format!("townships={}", scope.townships.join(",")));
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+async fn user(store: SharedStore, command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add(args) => match add_user(&store, &args).await {
+            Ok(created) => {
+                let a = &created.account;
+                println!(
+                    "已创建账号 / account created: {} · {} · {}",
+                    a.id,
+                    a.name,
+                    a.role.as_str()
+                );
+                println!("account: {}", a.id);
+                print_code(&created.code, created.expires_at);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(UserError::Store(err)) => Err(err.into()),
+            Err(err) => {
+                eprintln!("{}", err.message());
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        UserCommand::List => {
+            println!("id\tname\trole\tscope\tactive_devices\trevoked");
+            for s in store.accounts().await? {
+                let a = &s.account;
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    a.id,
+                    a.name,
+                    a.role.as_str(),
+                    scope_text(&a.scope),
+                    s.active_devices,
+                    a.revoked_at.map_or_else(
+                        || "-".to_owned(),
+                        |t| t.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    )
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Revoke { id } => match store.revoke_account(id).await? {
+            RevokeOutcome::Revoked { tokens } => {
+                println!("已停用账号 / account {id} revoked ({tokens} device tokens revoked)");
+                Ok(ExitCode::SUCCESS)
+            }
+            RevokeOutcome::AlreadyRevoked => {
+                println!("账号已停用 / account {id} was already revoked");
+                Ok(ExitCode::SUCCESS)
+            }
+            RevokeOutcome::NotFound => {
+                eprintln!("未找到账号 / no account {id}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        UserCommand::Code { id } => {
+            let code = auth::new_enrollment_code()?;
+            let expires_at = auth::code_expiry(Utc::now());
+            match store
+                .replace_enrollment_code(id, &auth::code_hash(&code), expires_at)
+                .await?
+            {
+                CodeOutcome::Issued { revoked_tokens } => {
+                    println!(
+                        "新注册码已生成，旧注册码和 {revoked_tokens} 台已登记设备已失效 / \
+                         new code for account {id}; older codes and {revoked_tokens} enrolled devices no longer work"
+                    );
+                    println!("account: {id}");
+                    print_code(&code, expires_at);
+                    Ok(ExitCode::SUCCESS)
+                }
+                CodeOutcome::Revoked => {
+                    eprintln!("账号已停用，不能生成注册码 / account {id} is revoked: no code");
+                    Ok(ExitCode::FAILURE)
+                }
+                CodeOutcome::NotFound => {
+                    eprintln!("未找到账号 / no account {id}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
     }
 }

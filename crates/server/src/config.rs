@@ -1,6 +1,7 @@
 //! The server's settings, as the CLI (or a test) gives them, and what is derived from them at
 //! start-up: the tile origin for the Content-Security-Policy.
 
+use caremap_model::FreshnessThresholds;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,6 +9,8 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DIST: &str = "dist";
 pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+/// Enrollment attempts a client may make a minute.
+pub const DEFAULT_ENROLL_PER_MINUTE: u32 = 10;
 
 /// Settings of the HTTP app (not of the listener or the database).
 #[derive(Debug, Clone)]
@@ -21,6 +24,11 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Longest a request may take before it is answered with 408.
     pub request_timeout: Duration,
+    /// When a facility's status turns ageing and stale (published to the PWA in `/config`).
+    pub freshness: FreshnessThresholds,
+    /// `POST /api/v1/enroll` attempts per client address a minute (a burst of as many, then
+    /// refilled evenly); 0 for no limit.
+    pub enroll_per_minute: u32,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +39,8 @@ impl Default for ServerConfig {
             tile_attribution: DEFAULT_TILE_ATTRIBUTION.to_owned(),
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            freshness: FreshnessThresholds::default(),
+            enroll_per_minute: DEFAULT_ENROLL_PER_MINUTE,
         }
     }
 }

@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use caremap_model::Lang;
+use caremap_model::{Lang, ValidationError};
 use serde::Serialize;
 
 /// Why a request failed, as the caller is told.
@@ -41,6 +41,24 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("not found")]
     NotFound,
+    /// A path segment that should be an id is not one.
+    #[error("invalid id")]
+    InvalidId,
+    /// An enrollment code of the wrong shape (the model's error says how).
+    #[error("invalid enrollment code: {0}")]
+    InvalidEnrollmentCode(ValidationError),
+    /// The code is unknown, used, expired, or its account revoked (not said which).
+    #[error("enrollment failed")]
+    EnrollmentFailed,
+    /// No working bearer token.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Too many attempts from this client; try again after this many seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// A push of more than `caremap_model::push::MAX_BATCH` mutations.
+    #[error("batch too large")]
+    BatchTooLarge { max: usize },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request timed out")]
@@ -74,7 +92,12 @@ impl ApiError {
             ApiError::InvalidCursor
             | ApiError::InvalidLimit
             | ApiError::InvalidQuery(_)
-            | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            | ApiError::InvalidJson(_)
+            | ApiError::InvalidId
+            | ApiError::InvalidEnrollmentCode(_)
+            | ApiError::BatchTooLarge { .. } => StatusCode::BAD_REQUEST,
+            ApiError::EnrollmentFailed | ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -94,6 +117,12 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::NotFound => "not_found",
+            ApiError::InvalidId => "invalid_id",
+            ApiError::InvalidEnrollmentCode(_) => "invalid_enrollment_code",
+            ApiError::EnrollmentFailed => "enrollment_failed",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::BatchTooLarge { .. } => "batch_too_large",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Timeout => "timeout",
             ApiError::Unavailable => "unavailable",
@@ -131,6 +160,30 @@ impl ApiError {
                 "The request body must be application/json",
             ),
             ApiError::NotFound => ("未找到该接口或资源", "No such endpoint or resource"),
+            ApiError::InvalidId => ("编号格式无效", "The id is not valid"),
+            ApiError::InvalidEnrollmentCode(err) => return err.message(lang),
+            ApiError::EnrollmentFailed => (
+                "注册码无效、已使用或已过期，请向卫生院索取新的注册码",
+                "The enrollment code is wrong, used or expired; ask the health office for a new one",
+            ),
+            ApiError::Unauthenticated => (
+                "请先用注册码登记本设备，或重新登记",
+                "Enroll this device with an enrollment code first, or enroll it again",
+            ),
+            ApiError::RateLimited { retry_after_secs } => {
+                return match lang {
+                    Lang::Zh => format!("尝试次数过多，请 {retry_after_secs} 秒后再试"),
+                    Lang::En => {
+                        format!("Too many attempts; try again in {retry_after_secs} seconds")
+                    }
+                }
+            }
+            ApiError::BatchTooLarge { max } => {
+                return match lang {
+                    Lang::Zh => format!("一次最多提交 {max} 条变更"),
+                    Lang::En => format!("A push may carry at most {max} mutations"),
+                }
+            }
             ApiError::MethodNotAllowed => (
                 "该接口不支持此请求方法",
                 "This endpoint does not allow this method",
@@ -162,6 +215,21 @@ impl ApiError {
 
     fn render(&self, lang: Lang) -> Response {
         let mut response = (self.status(), Json(self.body(lang))).into_response();
+        match self {
+            ApiError::Unauthenticated => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(*retry_after_secs),
+                );
+            }
+            _ => {}
+        }
         response.extensions_mut().insert(self.clone());
         response
     }
@@ -173,11 +241,22 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::auth::RandomError> for ApiError {
+    fn from(err: crate::auth::RandomError) -> Self {
+        tracing::error!(error = %err, "no randomness for a token");
+        ApiError::Internal
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(err: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
         match &err {
             StoreError::CursorAhead(_) => ApiError::InvalidCursor,
+            StoreError::WriterGone => {
+                tracing::error!(error = %err, "push writer unavailable");
+                ApiError::Unavailable
+            }
             StoreError::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
             ) => {

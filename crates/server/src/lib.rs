@@ -4,8 +4,10 @@
 //! ([`cli`]) and calls in here. Rooms: [`routes`] (HTTP endpoints and static files), [`store`]
 //! (storage trait and its SQLite/PostgreSQL backends), [`import`] (GeoJSON and CSV registry
 //! files), [`demo`] (the demo registry), [`error`] (the API's error shape), [`security`]
-//! (CSP and other headers), [`config`].
+//! (CSP and other headers), [`auth`] (accounts, codes, device tokens, rate limits),
+//! [`config`].
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub csp: HeaderValue,
     /// Whether `dist/index.html` exists; without it, `/` explains how to build the PWA.
     pub pwa_built: bool,
+    /// Limits `POST /api/v1/enroll` per client address.
+    pub enroll_limiter: Arc<auth::RateLimiter>,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
         });
         AppState {
             store,
+            enroll_limiter: Arc::new(auth::RateLimiter::new(config.enroll_per_minute)),
             config: Arc::new(config),
             csp,
             pwa_built,

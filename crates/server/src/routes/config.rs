@@ -4,6 +4,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
+use caremap_model::FreshnessThresholds;
 use serde::{Deserialize, Serialize};
 
 /// Settings for the PWA.
@@ -16,6 +17,8 @@ pub struct ClientConfig {
     pub tile_attribution: String,
     /// Whether the registry holds demo data; the PWA then says so on every screen.
     pub demo: bool,
+    /// When a facility's status turns ageing and stale.
+    pub freshness: FreshnessThresholds,
 }
 
 #[utoipa::path(
@@ -32,5 +35,6 @@ pub async fn config(State(state): State<AppState>) -> Result<Json<ClientConfig>,
         tile_url: state.config.tile_url.clone(),
         tile_attribution: state.config.tile_attribution.clone(),
         demo: state.store.has_demo_data().await?,
+        freshness: state.config.freshness,
     }))
 }

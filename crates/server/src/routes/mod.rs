@@ -3,17 +3,20 @@
 //! `/api/v1/...` is the JSON API (unknown API paths answer a JSON 404); everything else is the
 //! PWA from the dist directory, with an SPA fallback for client routes.
 
+pub mod accounts;
 pub mod config;
 pub mod health;
 pub mod openapi;
+pub mod push;
 pub mod registry;
+pub mod reports;
 pub mod static_files;
 
 use crate::error::{localize, ApiError};
 use crate::{security, AppState};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::{middleware, Router};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -26,6 +29,10 @@ use tower_http::CompressionLevel;
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/registry", get(registry::registry))
+        .route("/enroll", post(accounts::enroll))
+        .route("/me", get(accounts::me))
+        .route("/push", post(push::push))
+        .route("/facilities/{id}/reports", get(reports::history))
         .route("/config", get(config::config))
         .route("/health", get(health::health))
         .route("/openapi.json", get(openapi::openapi_json))

@@ -1,9 +1,10 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of every endpoint and schema.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{config, health, registry};
+use crate::routes::{accounts, config, health, push, registry, reports};
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,7 +12,17 @@ use utoipa::OpenApi;
         title = "caremap API",
         description = "Sync protocol v1 of caremap. Errors are `{\"error\": {\"code\", \"message\"}}` with the message in the language of `Accept-Language` (zh-CN by default)."
     ),
-    paths(registry::registry, config::config, health::health, openapi_json),
+    modifiers(&BearerToken),
+    paths(
+        registry::registry,
+        accounts::enroll,
+        accounts::me,
+        push::push,
+        reports::history,
+        config::config,
+        health::health,
+        openapi_json
+    ),
     components(schemas(
         ErrorBody,
         ErrorDetail,
@@ -32,9 +43,44 @@ use utoipa::OpenApi;
         caremap_model::Operational,
         caremap_model::ExternalId,
         caremap_model::Cursor,
+        caremap_model::FacilityStatus,
+        caremap_model::Crowding,
+        caremap_model::FreshnessThresholds,
+        caremap_model::EnrollRequest,
+        caremap_model::EnrollResponse,
+        caremap_model::AccountInfo,
+        caremap_model::Role,
+        caremap_model::Scope,
+        caremap_model::PushRequest,
+        caremap_model::PushResponse,
+        caremap_model::Mutation,
+        caremap_model::MutationResult,
+        caremap_model::MutationError,
+        caremap_model::Outcome,
+        caremap_model::ReportHistory,
+        caremap_model::ReportRecord,
+        caremap_model::ReportId,
+        caremap_model::LoadReport,
+        caremap_model::ReportedStatus,
+        caremap_model::Stock,
+        caremap_model::StockItem,
+        caremap_model::StockLevel,
     ))
 )]
 pub struct ApiDoc;
+
+/// The `bearer` security scheme of the write endpoints (device tokens from `/enroll`).
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The OpenAPI document.
 #[utoipa::path(

@@ -12,16 +12,23 @@
 //! Facilities are keyed by [`FacilityId`]; imports derive it from the external id with
 //! [`FacilityId::from_external`], which is deterministic, so no separate lookup table is needed.
 //!
+//! Accounts, enrollment codes, device tokens, load reports and pushes live here too (see
+//! [`push`] for how pushes are applied: one writer per store, group commit).
+//!
 //! Batches are written set-wise, `UPSERT_CHUNK` facilities at a time: one read of the stored
 //! rows, one update of the sequence and one multi-row write per chunk, all in the batch's one
 //! transaction (`plan_upserts` and `plan_deletes` decide, the backends read and write). So an
 //! import or a synthetic demo registry of 100,000 facilities takes seconds, not minutes.
 
 pub mod postgres;
+pub mod push;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit, RegistryPage};
+use caremap_model::{
+    AccountInfo, Cursor, Facility, FacilityId, FacilityRecord, FacilityStatus, MutationResult,
+    PageLimit, RegistryPage, ReportRecord, Role, Scope,
+};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -83,7 +90,82 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    /// The store's push writer has stopped (the store is shutting down, or a bug).
+    #[error("the push writer has stopped")]
+    WriterGone,
 }
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub scope: Scope,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Account {
+    /// The account as its own phone sees it.
+    pub fn info(&self) -> AccountInfo {
+        AccountInfo {
+            id: self.id,
+            name: self.name.clone(),
+            role: self.role,
+            scope: self.scope.clone(),
+        }
+    }
+}
+
+/// An account to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub name: String,
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// An account with how many devices hold a working token of it (`user list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub account: Account,
+    pub active_devices: u64,
+}
+
+/// The account behind a working device token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub account: Account,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// What revoking an account did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    /// Revoked now, with this many device tokens that worked until then.
+    Revoked {
+        tokens: u64,
+    },
+    AlreadyRevoked,
+    NotFound,
+}
+
+/// What asking for a fresh enrollment code did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeOutcome {
+    /// The new code works; the account's older unused codes no longer do, and its device tokens
+    /// (the lost phone's among them) were revoked.
+    Issued {
+        revoked_tokens: u64,
+    },
+    /// The account is revoked: no new code.
+    Revoked,
+    NotFound,
+}
+
+/// The most reports [`Store::report_history`] returns.
+pub const HISTORY_LIMIT: u32 = 1_000;
 
 /// The registry's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PostgresStore`].
 #[async_trait]
@@ -128,6 +210,58 @@ pub trait Store: Send + Sync + 'static {
         limit: PageLimit,
     ) -> Result<RawPage, StoreError>;
 
+    /// Creates an account with its first enrollment code (stored as `code_hash`, working until
+    /// `code_expires_at`).
+    async fn create_account(
+        &self,
+        account: &NewAccount,
+        code_hash: &str,
+        code_expires_at: DateTime<Utc>,
+    ) -> Result<Account, StoreError>;
+
+    /// Every account, oldest first, with its number of working device tokens.
+    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError>;
+
+    /// Revokes an account and every device token of it, in one transaction.
+    async fn revoke_account(&self, id: i64) -> Result<RevokeOutcome, StoreError>;
+
+    /// A fresh enrollment code for an account (a lost or new phone): older unused codes stop
+    /// working and the account's device tokens are revoked, in one transaction.
+    async fn replace_enrollment_code(
+        &self,
+        id: i64,
+        code_hash: &str,
+        code_expires_at: DateTime<Utc>,
+    ) -> Result<CodeOutcome, StoreError>;
+
+    /// Trades an enrollment code for a device token, once: `None` when the code is unknown,
+    /// used, expired, or its account revoked. The code is marked used and the token stored (as
+    /// `token_hash`) in one transaction.
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        device: Option<&str>,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// The account of a working device token (neither it nor its account revoked).
+    async fn authenticate(&self, token_hash: &str) -> Result<Option<TokenOwner>, StoreError>;
+
+    /// Records that a device token was used now.
+    async fn touch_token(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Applies a push (see [`push`]): one result per mutation, in order. Returns once every
+    /// applied mutation is committed.
+    async fn push(&self, batch: push::PushBatch) -> Result<Vec<MutationResult>, StoreError>;
+
+    /// A facility's reports with `as_of` at or after `since`, newest first (by `as_of`, then
+    /// receipt), at most [`HISTORY_LIMIT`].
+    async fn report_history(
+        &self,
+        facility: FacilityId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<ReportRecord>, StoreError>;
+
     /// [`Store::registry_page_raw`] with every facility parsed (and so validated again).
     async fn registry_page(
         &self,
@@ -150,13 +284,24 @@ pub trait Store: Send + Sync + 'static {
                         })?)
                     }
                 };
+                let status = match &r.status {
+                    None => None,
+                    Some(status) => Some(
+                        serde_json::from_str::<FacilityStatus>(status.get()).map_err(|e| {
+                            StoreError::Corrupt {
+                                id: r.id.to_string(),
+                                detail: format!("status: {e}"),
+                            }
+                        })?,
+                    ),
+                };
                 Ok(FacilityRecord {
                     id: r.id,
                     version: r.version,
                     updated_at: r.updated_at,
                     deleted: r.deleted,
                     facility,
-                    status: None,
+                    status,
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -179,6 +324,9 @@ pub struct RawRecord {
     pub deleted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facility: Option<Box<serde_json::value::RawValue>>,
+    /// The facility's [`FacilityStatus`] as stored JSON text; absent until a report arrives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// A page of [`RawRecord`]s: the wire shape of [`RegistryPage`].
@@ -368,12 +516,15 @@ pub(crate) struct Row {
     pub updated_at: DateTime<Utc>,
     pub deleted: bool,
     pub body: Option<String>,
+    /// The status as stored JSON (None on a tombstone or before any report).
+    pub status: Option<String>,
 }
 
 impl Row {
     /// The record with the body passed through as JSON text (checked to be JSON, not parsed).
     pub fn into_raw(mut self) -> Result<(u64, RawRecord), StoreError> {
         let body = self.body.take();
+        let status = self.status.take();
         let corrupt = |detail: String| StoreError::Corrupt {
             id: self.id.clone(),
             detail,
@@ -387,6 +538,13 @@ impl Row {
             ),
             (None, false) => return Err(corrupt("live facility without body".into())),
         };
+        let status = match status {
+            Some(status) if !self.deleted => Some(
+                serde_json::value::RawValue::from_string(status)
+                    .map_err(|e| corrupt(format!("status: {e}")))?,
+            ),
+            _ => None,
+        };
         let seq = u64::try_from(self.seq).map_err(|e| corrupt(format!("seq: {e}")))?;
         let version = u64::try_from(self.version).map_err(|e| corrupt(format!("version: {e}")))?;
         Ok((
@@ -397,6 +555,7 @@ impl Row {
                 updated_at: self.updated_at,
                 deleted: self.deleted,
                 facility,
+                status,
             },
         ))
     }
@@ -415,6 +574,13 @@ impl Row {
             ),
             (None, false) => return Err(corrupt("live facility without body".into())),
         };
+        let status = match (&self.status, self.deleted) {
+            (Some(status), false) => Some(
+                serde_json::from_str::<FacilityStatus>(status)
+                    .map_err(|e| corrupt(format!("status: {e}")))?,
+            ),
+            _ => None,
+        };
         let seq = u64::try_from(self.seq).map_err(|e| corrupt(format!("seq: {e}")))?;
         let version = u64::try_from(self.version).map_err(|e| corrupt(format!("version: {e}")))?;
         Ok((
@@ -425,10 +591,83 @@ impl Row {
                 updated_at: self.updated_at,
                 deleted: self.deleted,
                 facility,
-                status: None,
+                status,
             },
         ))
     }
+}
+
+/// An account from its stored columns.
+pub(crate) fn account_from_row(
+    id: i64,
+    name: String,
+    role: &str,
+    scope: &str,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+) -> Result<Account, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        id: format!("account {id}"),
+        detail,
+    };
+    Ok(Account {
+        id,
+        name,
+        role: role.parse().map_err(|e| corrupt(format!("role: {e}")))?,
+        scope: serde_json::from_str(scope).map_err(|e| corrupt(format!("scope: {e}")))?,
+        created_at,
+        revoked_at,
+    })
+}
+
+/// An account's scope as stored (JSON).
+pub(crate) fn scope_json(scope: &Scope) -> Result<String, StoreError> {
+    serde_json::to_string(scope).map_err(|e| StoreError::Corrupt {
+        id: "scope".to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+/// Whether an enrollment code row can still be traded at `now`.
+pub(crate) fn code_usable(
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    account_revoked_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    used_at.is_none() && account_revoked_at.is_none() && now < expires_at
+}
+
+/// A device's name as stored: trimmed, without control characters, at most 100 characters.
+pub(crate) fn device_name(device: Option<&str>) -> Option<String> {
+    let name: String = device?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// A stored report as the history endpoint returns it.
+pub(crate) fn report_record(
+    id: &str,
+    body: &str,
+    recorded_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+    superseded: bool,
+) -> Result<ReportRecord, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        id: id.to_owned(),
+        detail,
+    };
+    Ok(ReportRecord {
+        id: id.parse().map_err(|e| corrupt(format!("report id: {e}")))?,
+        report: serde_json::from_str(body).map_err(|e| corrupt(format!("report: {e}")))?,
+        recorded_at,
+        received_at,
+        superseded,
+    })
 }
 
 /// Builds a page from rows read with `LIMIT limit + 1`: the extra row only says there is more.

@@ -8,13 +8,24 @@
 //! (`pg_advisory_xact_lock`), released at commit or rollback: numbers are handed out and
 //! committed in the same order. Registry writes are rare (imports, edits by the health office),
 //! so the lock costs nothing that matters; reads take no lock.
+//!
+//! Pushes change the registry too (a facility's status takes a sequence number), so they take
+//! the same lock. Each server process has one push writer ([`super::push::PushQueue`]) that
+//! commits whatever pushes are queued in one transaction (group commit), as on SQLite; several
+//! servers on one database queue on the lock, one group at a time.
 
+use super::push::{self, ApplyGroup, Known, PushBatch, PushQueue, StatusSource};
 use super::{
-    check_no_duplicates, cursor_seq, is_demo, now, page_from_rows, plan_deletes, plan_upserts,
-    DeleteOutcome, RawPage, Row, Store, StoreError, Stored, UpsertOutcome, UPSERT_CHUNK,
+    account_from_row, check_no_duplicates, code_usable, cursor_seq, device_name, is_demo, now,
+    page_from_rows, plan_deletes, plan_upserts, report_record, scope_json, Account, AccountSummary,
+    CodeOutcome, DeleteOutcome, NewAccount, RawPage, RevokeOutcome, Row, Store, StoreError, Stored,
+    TokenOwner, UpsertOutcome, HISTORY_LIMIT, UPSERT_CHUNK,
 };
 use async_trait::async_trait;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit};
+use caremap_model::{
+    Cursor, Facility, FacilityId, FacilityRecord, MutationResult, PageLimit, ReportRecord,
+};
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
 use std::collections::{HashMap, HashSet};
@@ -26,11 +37,20 @@ const REGISTRY_WRITE_LOCK: i64 = 0x63_61_72_65_6d_61_70;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-const SELECT_ROW: &str = "SELECT id, seq, version, updated_at, deleted, body FROM facilities";
+const SELECT_ROW: &str =
+    "SELECT id, seq, version, updated_at, deleted, body, status FROM facilities";
 
 pub struct PostgresStore {
     pool: PgPool,
+    pushes: PushQueue,
 }
+
+/// The push writer's side of the store.
+struct Writer {
+    pool: PgPool,
+}
+
+const SELECT_ACCOUNT: &str = "SELECT a.id, a.name, a.role, a.scope, a.created_at, a.revoked_at";
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names (it must exist).
@@ -40,17 +60,226 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(PostgresStore { pool })
+        let pushes = PushQueue::start(Writer { pool: pool.clone() });
+        Ok(PostgresStore { pool, pushes })
     }
 
     /// Starts a registry write transaction holding the writers' lock (see the module docs).
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(REGISTRY_WRITE_LOCK)
+        begin_write(&self.pool).await
+    }
+}
+
+async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(REGISTRY_WRITE_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+fn read_account(row: &PgRow) -> Result<Account, StoreError> {
+    account_from_row(
+        row.try_get("id")?,
+        row.try_get("name")?,
+        row.try_get("role")?,
+        row.try_get("scope")?,
+        row.try_get("created_at")?,
+        row.try_get("revoked_at")?,
+    )
+}
+
+/// The account's `revoked_at`, locking its row: `None` if there is no such account.
+async fn account_revoked_at(
+    conn: &mut PgConnection,
+    id: i64,
+) -> Result<Option<Option<DateTime<Utc>>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT revoked_at FROM accounts WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Revokes the account's working device tokens; how many there were.
+async fn revoke_tokens(
+    conn: &mut PgConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE device_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Makes the account's unused enrollment codes expire now.
+async fn expire_codes(
+    conn: &mut PgConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE enrollment_codes SET expires_at = $1 WHERE account_id = $2 AND used_at IS NULL",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl ApplyGroup for Writer {
+    async fn apply_group(
+        &self,
+        batches: &[PushBatch],
+    ) -> Result<Vec<Vec<MutationResult>>, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        // After the lock: the receipt times of groups follow their commit order.
+        let received_at = now();
+        let wanted = push::wanted(batches);
+        let mut known = Known::default();
+        let rows: Vec<(Uuid, String)> =
+            sqlx::query_as("SELECT id, content_hash FROM mutations WHERE id = ANY($1)")
+                .bind(&wanted.mutations)
+                .fetch_all(&mut *tx)
+                .await?;
+        known.mutations.extend(rows);
+        let facilities: Vec<Uuid> = wanted.facilities.iter().map(FacilityId::as_uuid).collect();
+        let rows: Vec<Uuid> =
+            sqlx::query_scalar("SELECT id FROM facilities WHERE NOT deleted AND id = ANY($1)")
+                .bind(&facilities)
+                .fetch_all(&mut *tx)
+                .await?;
+        known
+            .live_facilities
+            .extend(rows.into_iter().map(FacilityId::from));
+        let reports: Vec<Uuid> = wanted.reports.iter().map(|r| r.as_uuid()).collect();
+        let rows: Vec<(Uuid, Uuid)> =
+            sqlx::query_as("SELECT id, facility_id FROM reports WHERE id = ANY($1)")
+                .bind(&reports)
+                .fetch_all(&mut *tx)
+                .await?;
+        known.reports.extend(
+            rows.into_iter()
+                .map(|(id, facility)| (id.into(), FacilityId::from(facility))),
+        );
+
+        let plan = push::plan(batches, &mut known)?;
+        if !plan.writes.is_empty() {
+            let w = &plan.writes;
+            let ids: Vec<Uuid> = w.iter().map(|w| w.id.as_uuid()).collect();
+            let facilities: Vec<Uuid> = w.iter().map(|w| w.report.facility.as_uuid()).collect();
+            let accounts: Vec<i64> = w.iter().map(|w| w.account_id).collect();
+            let as_of: Vec<DateTime<Utc>> = w.iter().map(|w| w.report.as_of).collect();
+            let recorded: Vec<DateTime<Utc>> = w.iter().map(|w| w.recorded_at).collect();
+            let bodies: Vec<&str> = w.iter().map(|w| w.body.as_str()).collect();
+            let kinds: Vec<&str> = w.iter().map(|w| w.kind).collect();
+            let hashes: Vec<&str> = w.iter().map(|w| w.content_hash).collect();
+            sqlx::query(
+                "INSERT INTO reports (id, facility_id, account_id, as_of, recorded_at, received_at, body) \
+                 SELECT id, facility_id, account_id, as_of, recorded_at, $6, body \
+                 FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $7::text[]) \
+                 AS v(id, facility_id, account_id, as_of, recorded_at, body)",
+            )
+            .bind(&ids)
+            .bind(&facilities)
+            .bind(&accounts)
+            .bind(&as_of)
+            .bind(&recorded)
+            .bind(received_at)
+            .bind(&bodies)
             .execute(&mut *tx)
             .await?;
-        Ok(tx)
+            sqlx::query(
+                "INSERT INTO mutations (id, kind, content_hash, account_id, applied_at) \
+                 SELECT id, kind, content_hash, account_id, $5 \
+                 FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bigint[]) \
+                 AS v(id, kind, content_hash, account_id)",
+            )
+            .bind(&ids)
+            .bind(&kinds)
+            .bind(&hashes)
+            .bind(&accounts)
+            .bind(received_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !plan.superseded.is_empty() {
+            let ids: Vec<Uuid> = plan.superseded.iter().map(|r| r.as_uuid()).collect();
+            sqlx::query("UPDATE reports SET superseded = TRUE WHERE id = ANY($1)")
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        let facilities: Vec<Uuid> = plan.facilities.iter().map(FacilityId::as_uuid).collect();
+        let rows = sqlx::query(
+            "SELECT f.id, f.status, r.id AS report, r.body, r.received_at FROM facilities f \
+             LEFT JOIN reports r ON r.id = (SELECT n.id FROM reports n \
+             WHERE n.facility_id = f.id AND NOT n.superseded AND n.as_of >= $1 \
+             ORDER BY n.as_of DESC, n.received_at DESC, n.id DESC LIMIT 1) \
+             WHERE f.id = ANY($2) ORDER BY f.id",
+        )
+        .bind(received_at - chrono::Duration::days(push::STATUS_WINDOW_DAYS))
+        .bind(&facilities)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut sources = Vec::with_capacity(rows.len());
+        for row in rows {
+            let report: Option<Uuid> = row.try_get("report")?;
+            let newest = match report {
+                None => None,
+                Some(report) => Some((
+                    report.into(),
+                    row.try_get::<String, _>("body")?,
+                    row.try_get::<DateTime<Utc>, _>("received_at")?,
+                )),
+            };
+            sources.push(StatusSource {
+                facility: FacilityId::from(row.try_get::<Uuid, _>("id")?),
+                stored: row.try_get("status")?,
+                newest,
+            });
+        }
+        sources.sort_by_key(|s| s.facility);
+        let changes = push::status_changes(sources)?;
+        if !changes.is_empty() {
+            let first_seq = take_seqs(&mut tx, changes.len()).await?;
+            let ids: Vec<Uuid> = changes.iter().map(|(id, _)| id.as_uuid()).collect();
+            let statuses: Vec<Option<&str>> = changes.iter().map(|(_, s)| s.as_deref()).collect();
+            let seqs: Vec<i64> = (first_seq..).take(changes.len()).collect();
+            sqlx::query(
+                "UPDATE facilities f SET status = v.status, seq = v.seq, version = f.version + 1, \
+                 updated_at = $4 FROM UNNEST($1::uuid[], $2::text[], $3::bigint[]) AS v(id, status, seq) \
+                 WHERE f.id = v.id",
+            )
+            .bind(&ids)
+            .bind(&statuses)
+            .bind(&seqs)
+            .bind(received_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let touch: Vec<&str> = batches
+            .iter()
+            .filter_map(|b| b.touch_token.as_deref())
+            .collect();
+        if !touch.is_empty() {
+            sqlx::query("UPDATE device_tokens SET last_used_at = $1 WHERE token_hash = ANY($2)")
+                .bind(received_at)
+                .bind(&touch)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(plan.results)
     }
 }
 
@@ -62,6 +291,7 @@ fn read_row(row: &PgRow) -> Result<Row, sqlx::Error> {
         updated_at: row.try_get("updated_at")?,
         deleted: row.try_get("deleted")?,
         body: row.try_get("body")?,
+        status: row.try_get("status")?,
     })
 }
 
@@ -186,7 +416,7 @@ impl Store for PostgresStore {
                 let seq = next_seq(&mut tx).await?;
                 sqlx::query(
                     "UPDATE facilities SET seq = $1, version = $2, updated_at = $3, deleted = TRUE, \
-                     body = NULL, kind = NULL, demo = FALSE WHERE id = $4",
+                     body = NULL, kind = NULL, demo = FALSE, status = NULL WHERE id = $4",
                 )
                 .bind(seq)
                 .bind(version + 1)
@@ -233,7 +463,7 @@ impl Store for PostgresStore {
             write.push(
                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
                  updated_at = excluded.updated_at, deleted = TRUE, body = NULL, kind = NULL, \
-                 demo = excluded.demo",
+                 demo = excluded.demo, status = NULL",
             );
             write.build().execute(&mut *tx).await?;
         }
@@ -296,5 +526,218 @@ impl Store for PostgresStore {
                 .fetch_one(&self.pool)
                 .await?;
         page_from_rows(rows, last_seq, since, limit)
+    }
+
+    async fn create_account(
+        &self,
+        account: &NewAccount,
+        code_hash: &str,
+        code_expires_at: DateTime<Utc>,
+    ) -> Result<Account, StoreError> {
+        let created_at = now();
+        let scope = scope_json(&account.scope)?;
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (name, role, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(&account.name)
+        .bind(account.role.as_str())
+        .bind(&scope)
+        .bind(created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO enrollment_codes (code_hash, account_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(code_hash)
+        .bind(id)
+        .bind(created_at)
+        .bind(code_expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Account {
+            id,
+            name: account.name.clone(),
+            role: account.role,
+            scope: account.scope.clone(),
+            created_at,
+            revoked_at: None,
+        })
+    }
+
+    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_ACCOUNT}, (SELECT COUNT(*) FROM device_tokens t \
+             WHERE t.account_id = a.id AND t.revoked_at IS NULL) AS devices \
+             FROM accounts a ORDER BY a.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let devices: i64 = row.try_get("devices")?;
+                Ok(AccountSummary {
+                    account: read_account(row)?,
+                    active_devices: u64::try_from(devices).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_account(&self, id: i64) -> Result<RevokeOutcome, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let outcome = match account_revoked_at(&mut tx, id).await? {
+            None => RevokeOutcome::NotFound,
+            Some(Some(_)) => RevokeOutcome::AlreadyRevoked,
+            Some(None) => {
+                sqlx::query("UPDATE accounts SET revoked_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                expire_codes(&mut tx, id, at).await?;
+                RevokeOutcome::Revoked {
+                    tokens: revoke_tokens(&mut tx, id, at).await?,
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn replace_enrollment_code(
+        &self,
+        id: i64,
+        code_hash: &str,
+        code_expires_at: DateTime<Utc>,
+    ) -> Result<CodeOutcome, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let outcome = match account_revoked_at(&mut tx, id).await? {
+            None => CodeOutcome::NotFound,
+            Some(Some(_)) => CodeOutcome::Revoked,
+            Some(None) => {
+                expire_codes(&mut tx, id, at).await?;
+                let revoked_tokens = revoke_tokens(&mut tx, id, at).await?;
+                sqlx::query(
+                    "INSERT INTO enrollment_codes (code_hash, account_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(code_hash)
+                .bind(id)
+                .bind(at)
+                .bind(code_expires_at)
+                .execute(&mut *tx)
+                .await?;
+                CodeOutcome::Issued { revoked_tokens }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        device: Option<&str>,
+    ) -> Result<Option<Account>, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        // The row lock makes two concurrent trades of one code wait for each other: one wins.
+        let code: Option<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT account_id, expires_at, used_at FROM enrollment_codes WHERE code_hash = $1 FOR UPDATE",
+        )
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((account_id, expires_at, used_at)) = code else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!("{SELECT_ACCOUNT} FROM accounts a WHERE a.id = $1"))
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let account = read_account(&row)?;
+        if !code_usable(expires_at, used_at, account.revoked_at, at) {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE enrollment_codes SET used_at = $1 WHERE code_hash = $2")
+            .bind(at)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO device_tokens (token_hash, account_id, device, created_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(device_name(device))
+        .bind(at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(account))
+    }
+
+    async fn authenticate(&self, token_hash: &str) -> Result<Option<TokenOwner>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_ACCOUNT}, t.last_used_at FROM device_tokens t \
+             JOIN accounts a ON a.id = t.account_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some(TokenOwner {
+                account: read_account(&row)?,
+                last_used_at: row.try_get("last_used_at")?,
+            })),
+        }
+    }
+
+    async fn touch_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE device_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(now())
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn push(&self, batch: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+        self.pushes.push(batch).await
+    }
+
+    async fn report_history(
+        &self,
+        facility: FacilityId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<ReportRecord>, StoreError> {
+        let rows: Vec<(Uuid, String, DateTime<Utc>, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT id, body, recorded_at, received_at, superseded FROM reports \
+             WHERE facility_id = $1 AND as_of >= $2 \
+             ORDER BY as_of DESC, received_at DESC, id DESC LIMIT $3",
+        )
+        .bind(facility.as_uuid())
+        .bind(since)
+        .bind(i64::from(HISTORY_LIMIT))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, body, recorded_at, received_at, superseded)| {
+                report_record(&id.to_string(), &body, recorded_at, received_at, superseded)
+            })
+            .collect()
     }
 }

@@ -5,26 +5,45 @@
 //! foreign keys on. Write transactions start with `BEGIN IMMEDIATE`: they take the write lock
 //! first, so two writers never deadlock upgrading a read lock, and sequence numbers are handed
 //! out and committed in order.
+//!
+//! Pushes go through one writer task ([`super::push::PushQueue`]): it commits whatever pushes
+//! are queued in one `BEGIN IMMEDIATE` transaction, so hundreds of reports share one fsync.
 
+use super::push::{self, ApplyGroup, Known, PushBatch, PushQueue, StatusSource};
 use super::{
-    check_no_duplicates, cursor_seq, is_demo, now, page_from_rows, plan_deletes, plan_upserts,
-    DeleteOutcome, RawPage, Row, Store, StoreError, Stored, UpsertOutcome, UPSERT_CHUNK,
+    account_from_row, check_no_duplicates, code_usable, cursor_seq, device_name, is_demo, now,
+    page_from_rows, plan_deletes, plan_upserts, report_record, scope_json, Account, AccountSummary,
+    CodeOutcome, DeleteOutcome, NewAccount, RawPage, RevokeOutcome, Row, Store, StoreError, Stored,
+    TokenOwner, UpsertOutcome, HISTORY_LIMIT, UPSERT_CHUNK,
 };
 use async_trait::async_trait;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit};
+use caremap_model::{
+    Cursor, Facility, FacilityId, FacilityRecord, MutationResult, PageLimit, ReportRecord,
+};
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqliteConnection, SqlitePool};
+use std::collections::BTreeSet;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-const SELECT_ROW: &str = "SELECT id, seq, version, updated_at, deleted, body FROM facilities";
+const SELECT_ROW: &str =
+    "SELECT id, seq, version, updated_at, deleted, body, status FROM facilities";
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    pushes: PushQueue,
 }
+
+/// The push writer's side of the store.
+struct Writer {
+    pool: SqlitePool,
+}
+
+const SELECT_ACCOUNT: &str = "SELECT a.id, a.name, a.role, a.scope, a.created_at, a.revoked_at";
 
 impl SqliteStore {
     /// Opens (creating if missing) the database file an `sqlite:` URL names.
@@ -39,8 +58,232 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool })
+        let pushes = PushQueue::start(Writer { pool: pool.clone() });
+        Ok(SqliteStore { pool, pushes })
     }
+}
+
+fn read_account(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
+    account_from_row(
+        row.try_get("id")?,
+        row.try_get("name")?,
+        row.try_get("role")?,
+        row.try_get("scope")?,
+        row.try_get("created_at")?,
+        row.try_get("revoked_at")?,
+    )
+}
+
+/// The account's `revoked_at`: `None` if there is no such account.
+async fn account_revoked_at(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<Option<DateTime<Utc>>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT revoked_at FROM accounts WHERE id = ?")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Revokes the account's working device tokens; how many there were.
+async fn revoke_tokens(
+    conn: &mut SqliteConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE device_tokens SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Makes the account's unused enrollment codes expire now.
+async fn expire_codes(
+    conn: &mut SqliteConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE enrollment_codes SET expires_at = ? WHERE account_id = ? AND used_at IS NULL",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends `(?, ?, …)` with the ids as text.
+fn push_id_list<'a, T: ToString>(query: &mut QueryBuilder<'a, Sqlite>, ids: &[T]) {
+    query.push("(");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id.to_string());
+    }
+    query.push(")");
+}
+
+/// Bound values per row of the multi-row statements of a push (reports: 7).
+const PUSH_CHUNK: usize = 500;
+
+#[async_trait]
+impl ApplyGroup for Writer {
+    async fn apply_group(
+        &self,
+        batches: &[PushBatch],
+    ) -> Result<Vec<Vec<MutationResult>>, StoreError> {
+        let received_at = now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let wanted = push::wanted(batches);
+        let mut known = Known::default();
+        for chunk in wanted.mutations.chunks(PUSH_CHUNK) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("SELECT id, content_hash FROM mutations WHERE id IN ");
+            push_id_list(&mut q, chunk);
+            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            for (id, hash) in rows {
+                known.mutations.insert(parse_id(&id)?, hash);
+            }
+        }
+        for chunk in wanted.facilities.chunks(PUSH_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT id FROM facilities WHERE deleted = 0 AND id IN ",
+            );
+            push_id_list(&mut q, chunk);
+            let rows: Vec<String> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+            for id in rows {
+                known
+                    .live_facilities
+                    .insert(FacilityId::from(parse_id(&id)?));
+            }
+        }
+        for chunk in wanted.reports.chunks(PUSH_CHUNK) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("SELECT id, facility_id FROM reports WHERE id IN ");
+            push_id_list(&mut q, chunk);
+            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            for (id, facility) in rows {
+                known.reports.insert(
+                    parse_id(&id)?.into(),
+                    FacilityId::from(parse_id(&facility)?),
+                );
+            }
+        }
+
+        let plan = push::plan(batches, &mut known)?;
+        for chunk in plan.writes.chunks(PUSH_CHUNK) {
+            let mut reports = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO reports (id, facility_id, account_id, as_of, recorded_at, received_at, body) ",
+            );
+            reports.push_values(chunk, |mut row, w| {
+                row.push_bind(w.id.to_string())
+                    .push_bind(w.report.facility.to_string())
+                    .push_bind(w.account_id)
+                    .push_bind(push::micros(w.report.as_of))
+                    .push_bind(w.recorded_at)
+                    .push_bind(push::micros(received_at))
+                    .push_bind(w.body.as_str());
+            });
+            reports.build().execute(&mut *tx).await?;
+            let mut mutations = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO mutations (id, kind, content_hash, account_id, applied_at) ",
+            );
+            mutations.push_values(chunk, |mut row, w| {
+                row.push_bind(w.id.to_string())
+                    .push_bind(w.kind)
+                    .push_bind(w.content_hash)
+                    .push_bind(w.account_id)
+                    .push_bind(received_at);
+            });
+            mutations.build().execute(&mut *tx).await?;
+        }
+        for chunk in plan.superseded.chunks(PUSH_CHUNK) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("UPDATE reports SET superseded = 1 WHERE id IN ");
+            push_id_list(&mut q, chunk);
+            q.build().execute(&mut *tx).await?;
+        }
+
+        let window_start =
+            push::micros(received_at - chrono::Duration::days(push::STATUS_WINDOW_DAYS));
+        let mut sources = Vec::with_capacity(plan.facilities.len());
+        for chunk in plan.facilities.chunks(PUSH_CHUNK) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT f.id, f.status, r.id AS report, r.body, r.received_at FROM facilities f \
+                 LEFT JOIN reports r ON r.id = (SELECT n.id FROM reports n \
+                 WHERE n.facility_id = f.id AND n.superseded = 0 AND n.as_of >= ",
+            );
+            q.push_bind(window_start);
+            q.push(" ORDER BY n.as_of DESC, n.received_at DESC, n.id DESC LIMIT 1) WHERE f.id IN ");
+            push_id_list(&mut q, chunk);
+            let rows = q.build().fetch_all(&mut *tx).await?;
+            for row in rows {
+                let facility: String = row.try_get("id")?;
+                let report: Option<String> = row.try_get("report")?;
+                let newest = match report {
+                    None => None,
+                    Some(report) => {
+                        let received: i64 = row.try_get("received_at")?;
+                        Some((
+                            parse_id(&report)?.into(),
+                            row.try_get::<String, _>("body")?,
+                            push::from_micros(&report, received)?,
+                        ))
+                    }
+                };
+                sources.push(StatusSource {
+                    facility: FacilityId::from(parse_id(&facility)?),
+                    stored: row.try_get("status")?,
+                    newest,
+                });
+            }
+        }
+        sources.sort_by_key(|s| s.facility);
+        let changes = push::status_changes(sources)?;
+        if !changes.is_empty() {
+            let first_seq = take_seqs(&mut tx, changes.len()).await?;
+            for (chunk, start) in changes
+                .chunks(PUSH_CHUNK)
+                .zip((first_seq..).step_by(PUSH_CHUNK))
+            {
+                let mut q = QueryBuilder::<Sqlite>::new("UPDATE facilities SET status = v.column2, seq = v.column3, version = version + 1, updated_at = ");
+                q.push_bind(received_at);
+                q.push(" FROM (");
+                q.push_values(chunk.iter().zip(start..), |mut row, ((id, status), seq)| {
+                    row.push_bind(id.to_string())
+                        .push_bind(status.as_deref())
+                        .push_bind(seq);
+                });
+                q.push(") AS v WHERE facilities.id = v.column1");
+                q.build().execute(&mut *tx).await?;
+            }
+        }
+
+        let touch: BTreeSet<&str> = batches
+            .iter()
+            .filter_map(|b| b.touch_token.as_deref())
+            .collect();
+        if !touch.is_empty() {
+            let mut q = QueryBuilder::<Sqlite>::new("UPDATE device_tokens SET last_used_at = ");
+            q.push_bind(received_at);
+            q.push(" WHERE token_hash IN ");
+            push_id_list(&mut q, &touch.into_iter().collect::<Vec<_>>());
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(plan.results)
+    }
+}
+
+fn parse_id(id: &str) -> Result<uuid::Uuid, StoreError> {
+    id.parse().map_err(|e| StoreError::Corrupt {
+        id: id.to_owned(),
+        detail: format!("id: {e}"),
+    })
 }
 
 fn read_row(row: &sqlx::sqlite::SqliteRow) -> Result<Row, sqlx::Error> {
@@ -51,6 +294,7 @@ fn read_row(row: &sqlx::sqlite::SqliteRow) -> Result<Row, sqlx::Error> {
         updated_at: row.try_get("updated_at")?,
         deleted: row.try_get("deleted")?,
         body: row.try_get("body")?,
+        status: row.try_get("status")?,
     })
 }
 
@@ -189,7 +433,7 @@ impl Store for SqliteStore {
                 let seq = next_seq(&mut tx).await?;
                 sqlx::query(
                     "UPDATE facilities SET seq = ?, version = ?, updated_at = ?, deleted = 1, \
-                     body = NULL, kind = NULL, demo = 0 WHERE id = ?",
+                     body = NULL, kind = NULL, demo = 0, status = NULL WHERE id = ?",
                 )
                 .bind(seq)
                 .bind(version + 1)
@@ -236,7 +480,7 @@ impl Store for SqliteStore {
             write.push(
                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
                  updated_at = excluded.updated_at, deleted = 1, body = NULL, kind = NULL, \
-                 demo = excluded.demo",
+                 demo = excluded.demo, status = NULL",
             );
             write.build().execute(&mut *tx).await?;
         }
@@ -297,5 +541,218 @@ impl Store for SqliteStore {
                 .fetch_one(&self.pool)
                 .await?;
         page_from_rows(rows, last_seq, since, limit)
+    }
+
+    async fn create_account(
+        &self,
+        account: &NewAccount,
+        code_hash: &str,
+        code_expires_at: DateTime<Utc>,
+    ) -> Result<Account, StoreError> {
+        let created_at = now();
+        let scope = scope_json(&account.scope)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (name, role, scope, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&account.name)
+        .bind(account.role.as_str())
+        .bind(&scope)
+        .bind(created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO enrollment_codes (code_hash, account_id, created_at, expires_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(code_hash)
+        .bind(id)
+        .bind(created_at)
+        .bind(code_expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Account {
+            id,
+            name: account.name.clone(),
+            role: account.role,
+            scope: account.scope.clone(),
+            created_at,
+            revoked_at: None,
+        })
+    }
+
+    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_ACCOUNT}, (SELECT COUNT(*) FROM device_tokens t \
+             WHERE t.account_id = a.id AND t.revoked_at IS NULL) AS devices \
+             FROM accounts a ORDER BY a.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let devices: i64 = row.try_get("devices")?;
+                Ok(AccountSummary {
+                    account: read_account(row)?,
+                    active_devices: u64::try_from(devices).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_account(&self, id: i64) -> Result<RevokeOutcome, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = match account_revoked_at(&mut tx, id).await? {
+            None => RevokeOutcome::NotFound,
+            Some(Some(_)) => RevokeOutcome::AlreadyRevoked,
+            Some(None) => {
+                sqlx::query("UPDATE accounts SET revoked_at = ? WHERE id = ?")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                expire_codes(&mut tx, id, at).await?;
+                RevokeOutcome::Revoked {
+                    tokens: revoke_tokens(&mut tx, id, at).await?,
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn replace_enrollment_code(
+        &self,
+        id: i64,
+        code_hash: &str,
+        code_expires_at: DateTime<Utc>,
+    ) -> Result<CodeOutcome, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = match account_revoked_at(&mut tx, id).await? {
+            None => CodeOutcome::NotFound,
+            Some(Some(_)) => CodeOutcome::Revoked,
+            Some(None) => {
+                expire_codes(&mut tx, id, at).await?;
+                let revoked_tokens = revoke_tokens(&mut tx, id, at).await?;
+                sqlx::query(
+                    "INSERT INTO enrollment_codes (code_hash, account_id, created_at, expires_at) \
+                     VALUES (?, ?, ?, ?)",
+                )
+                .bind(code_hash)
+                .bind(id)
+                .bind(at)
+                .bind(code_expires_at)
+                .execute(&mut *tx)
+                .await?;
+                CodeOutcome::Issued { revoked_tokens }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        device: Option<&str>,
+    ) -> Result<Option<Account>, StoreError> {
+        let at = now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let code: Option<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT account_id, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?",
+        )
+        .bind(code_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((account_id, expires_at, used_at)) = code else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!("{SELECT_ACCOUNT} FROM accounts a WHERE a.id = ?"))
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let account = read_account(&row)?;
+        if !code_usable(expires_at, used_at, account.revoked_at, at) {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE enrollment_codes SET used_at = ? WHERE code_hash = ?")
+            .bind(at)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO device_tokens (token_hash, account_id, device, created_at, last_used_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(account_id)
+        .bind(device_name(device))
+        .bind(at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(account))
+    }
+
+    async fn authenticate(&self, token_hash: &str) -> Result<Option<TokenOwner>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_ACCOUNT}, t.last_used_at FROM device_tokens t \
+             JOIN accounts a ON a.id = t.account_id \
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL AND a.revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some(TokenOwner {
+                account: read_account(&row)?,
+                last_used_at: row.try_get("last_used_at")?,
+            })),
+        }
+    }
+
+    async fn touch_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE device_tokens SET last_used_at = ? WHERE token_hash = ?")
+            .bind(now())
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn push(&self, batch: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+        self.pushes.push(batch).await
+    }
+
+    async fn report_history(
+        &self,
+        facility: FacilityId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<ReportRecord>, StoreError> {
+        let rows: Vec<(String, String, DateTime<Utc>, i64, bool)> = sqlx::query_as(
+            "SELECT id, body, recorded_at, received_at, superseded FROM reports \
+             WHERE facility_id = ? AND as_of >= ? \
+             ORDER BY as_of DESC, received_at DESC, id DESC LIMIT ?",
+        )
+        .bind(facility.to_string())
+        .bind(push::micros(since))
+        .bind(i64::from(HISTORY_LIMIT))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, body, recorded_at, received_at, superseded)| {
+                let received_at = push::from_micros(&id, received_at)?;
+                report_record(&id, &body, recorded_at, received_at, superseded)
+            })
+            .collect()
     }
 }

@@ -1,9 +1,16 @@
 //! How the app answers when the store is slow or failing: our error shape, no internal detail.
 
 use async_trait::async_trait;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit};
-use caremap_server::store::{DeleteOutcome, RawPage, Store, StoreError, UpsertOutcome};
+use caremap_model::{
+    Cursor, Facility, FacilityId, FacilityRecord, MutationResult, PageLimit, ReportRecord,
+};
+use caremap_server::store::push::PushBatch;
+use caremap_server::store::{
+    Account, AccountSummary, CodeOutcome, DeleteOutcome, NewAccount, RawPage, RevokeOutcome, Store,
+    StoreError, TokenOwner, UpsertOutcome,
+};
 use caremap_server::{AppState, ServerConfig};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,6 +77,52 @@ impl Store for BrokenStore {
     async fn registry_page_raw(&self, _: Cursor, _: PageLimit) -> Result<RawPage, StoreError> {
         self.fail().await
     }
+    async fn create_account(
+        &self,
+        _: &NewAccount,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<Account, StoreError> {
+        self.fail().await
+    }
+    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
+        self.fail().await
+    }
+    async fn revoke_account(&self, _: i64) -> Result<RevokeOutcome, StoreError> {
+        self.fail().await
+    }
+    async fn replace_enrollment_code(
+        &self,
+        _: i64,
+        _: &str,
+        _: DateTime<Utc>,
+    ) -> Result<CodeOutcome, StoreError> {
+        self.fail().await
+    }
+    async fn enroll(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<Option<Account>, StoreError> {
+        self.fail().await
+    }
+    async fn authenticate(&self, _: &str) -> Result<Option<TokenOwner>, StoreError> {
+        self.fail().await
+    }
+    async fn touch_token(&self, _: &str) -> Result<(), StoreError> {
+        self.fail().await
+    }
+    async fn push(&self, _: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+        self.fail().await
+    }
+    async fn report_history(
+        &self,
+        _: FacilityId,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<ReportRecord>, StoreError> {
+        self.fail().await
+    }
 }
 
 async fn serve(mode: Mode) -> String {
@@ -116,7 +169,12 @@ async fn a_slow_request_times_out_with_408() {
 #[tokio::test]
 async fn an_unreachable_database_is_503() {
     let url = serve(Mode::Unreachable).await;
-    for path in ["/api/v1/health", "/api/v1/registry", "/api/v1/config"] {
+    for path in [
+        "/api/v1/health",
+        "/api/v1/registry",
+        "/api/v1/config",
+        "/api/v1/facilities/6b1f3c2e-8d4a-4f0b-9a57-2c1e0d3b7e91/reports",
+    ] {
         let (status, body) = error(&url, path).await;
         assert_eq!(status, 503, "{path}");
         assert_eq!(body["error"]["code"], "unavailable");
@@ -134,4 +192,25 @@ async fn internal_errors_are_500_without_detail() {
     // Static files do not need the store.
     let index = reqwest::get(format!("{url}/")).await.expect("request");
     assert_eq!(index.status(), 200);
+}
+
+#[tokio::test]
+async fn writes_with_an_unreachable_database_are_503_and_never_acknowledged() {
+    let url = serve(Mode::Unreachable).await;
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{url}/api/v1/push"))
+        .bearer_auth("cm_whatever")
+        .json(&serde_json::json!({"mutations": []}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 503);
+    let response = client
+        .post(format!("{url}/api/v1/enroll"))
+        .json(&serde_json::json!({"code": "ABCD-EFGH-JKMN"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 503);
 }

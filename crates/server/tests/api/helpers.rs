@@ -7,12 +7,16 @@
 //! if `CI=true`, and otherwise print a notice and pass without running.
 
 use caremap_model::{
-    AdminArea, AreaName, ExternalId, Facility, FacilityId, FacilityKind, Field, LatLon, Name,
-    Names, OpeningHours, Phone,
+    AdminArea, AreaName, Cursor, EnrollResponse, ExternalId, Facility, FacilityId, FacilityKind,
+    FacilityRecord, Field, LatLon, LoadReport, Mutation, MutationResult, Name, Names, OpeningHours,
+    PageLimit, Phone, PushResponse, ReportHistory, ReportId, ReportRecord, ReportedStatus, Role,
+    Scope,
 };
-use caremap_server::store::{self, SharedStore};
+use caremap_server::store::{self, NewAccount, SharedStore};
 use caremap_server::{AppState, ServerConfig};
+use chrono::{DateTime, Utc};
 use sqlx::Connection;
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -186,8 +190,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub store: SharedStore,
-    /// Kept so the database lives as long as the app.
-    _db: TestDb,
+    /// The database (kept so it lives as long as the app).
+    pub db: TestDb,
 }
 
 impl TestApp {
@@ -230,15 +234,18 @@ pub async fn spawn_app_with(backend: Backend, config: ServerConfig) -> Option<Te
         .expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move {
-        axum::serve(listener, caremap_server::app(state))
-            .await
-            .expect("serve");
+        axum::serve(
+            listener,
+            caremap_server::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
     Some(TestApp {
         address,
         client: reqwest::Client::new(),
         store,
-        _db: db,
+        db,
     })
 }
 
@@ -279,4 +286,117 @@ fn database_names_are_replaced() {
         "postgres://u:p@h/x?sslmode=disable"
     );
     assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
+}
+
+/// An account of `role` over `facilities`, enrolled: its id and a working device token.
+pub async fn enrolled(app: &TestApp, role: Role, facilities: &[FacilityId]) -> (i64, String) {
+    let code = caremap_server::auth::new_enrollment_code().expect("code");
+    let account = app
+        .store
+        .create_account(
+            &NewAccount {
+                name: format!("{} 测试", role.as_str()),
+                role,
+                scope: Scope {
+                    facilities: facilities.to_vec(),
+                    townships: Vec::new(),
+                },
+            },
+            &caremap_server::auth::code_hash(&code),
+            chrono::Utc::now() + chrono::Duration::days(7),
+        )
+        .await
+        .expect("account");
+    let response = app
+        .client
+        .post(app.url("/api/v1/enroll"))
+        .json(&serde_json::json!({"code": code.display(), "device": "test phone"}))
+        .send()
+        .await
+        .expect("enroll");
+    assert_eq!(response.status(), 200, "enroll");
+    let body: EnrollResponse = response.json().await.expect("enroll JSON");
+    assert_eq!(body.account.id, account.id);
+    (account.id, body.token)
+}
+
+/// A valid load report for `facility`, true at `as_of`, with a wait of `wait` minutes.
+pub fn load_report(facility: FacilityId, as_of: DateTime<Utc>, wait: u32) -> LoadReport {
+    LoadReport {
+        facility,
+        as_of,
+        status: ReportedStatus::Open,
+        outpatients_today: Some(40 + wait),
+        fever_patients_today: Some(wait / 2),
+        wait_minutes: Some(wait),
+        doctors_on_duty: Some(2),
+        stock: BTreeMap::new(),
+        note: None,
+        supersedes: None,
+    }
+}
+
+/// The report as a push mutation with its own id.
+pub fn report_mutation(id: ReportId, report: &LoadReport) -> Mutation {
+    Mutation::load_report(id, report, report.as_of)
+}
+
+impl TestApp {
+    /// `POST /api/v1/push` with a bearer token (if any) and an `Accept-Language`.
+    pub async fn push_raw(
+        &self,
+        token: Option<&str>,
+        lang: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/push"))
+            .header("Accept-Language", lang)
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("push")
+    }
+
+    /// Pushes mutations and expects 200: the results.
+    pub async fn push(&self, token: &str, mutations: &[Mutation]) -> Vec<MutationResult> {
+        let response = self
+            .push_raw(
+                Some(token),
+                "zh-CN",
+                &serde_json::json!({ "mutations": mutations }),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "push");
+        let body: PushResponse = response.json().await.expect("push JSON");
+        assert_eq!(body.results.len(), mutations.len());
+        body.results
+    }
+
+    /// The history endpoint's reports (30 days).
+    pub async fn history(&self, facility: FacilityId) -> Vec<ReportRecord> {
+        let body = self
+            .get_json(&format!("/api/v1/facilities/{facility}/reports"))
+            .await;
+        let history: ReportHistory = serde_json::from_value(body).expect("history");
+        assert_eq!(history.facility, facility);
+        history.reports
+    }
+
+    /// The facility's record in the registry feed over HTTP (pulled from the start, so parsed
+    /// as the PWA parses it), and the feed's last cursor.
+    pub async fn feed_record(&self, facility: FacilityId) -> (FacilityRecord, Cursor) {
+        let body = self
+            .get_json(&format!("/api/v1/registry?limit={}", PageLimit::MAX))
+            .await;
+        let page: caremap_model::RegistryPage = serde_json::from_value(body).expect("feed");
+        let record = page
+            .items
+            .into_iter()
+            .find(|r| r.id == facility)
+            .expect("facility in the feed");
+        (record, page.cursor)
+    }
 }

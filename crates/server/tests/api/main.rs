@@ -10,6 +10,7 @@ mod large;
 mod precompressed;
 mod pwa;
 mod registry;
+mod reports;
 mod serve;
 mod store;
 mod web;

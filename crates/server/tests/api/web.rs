@@ -180,6 +180,7 @@ async fn config_says_whether_the_registry_is_demo_data() {
             "tile_url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
             "tile_attribution": "© OpenStreetMap contributors",
             "demo": false,
+            "freshness": {"ageing_after_minutes": 360, "stale_after_minutes": 1440},
         })
     );
     caremap_server::demo::seed(app.store.as_ref(), false)

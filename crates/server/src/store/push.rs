@@ -1,0 +1,488 @@
+//! Pushes (`POST /api/v1/push`): how a batch of mutations becomes stored reports, on both
+//! backends.
+//!
+//! **What the handler does** ([`prepare`]): everything that needs no database. Each mutation is
+//! parsed ([`Mutation::parse`]), its account checked (a reporter only for the facilities of its
+//! scope, an admin for any, outreach teams not at all), its time checked against the server's
+//! clock, and its content hashed ([`content_hash`]). The outcome is kept, not acted on: a retry
+//! of a mutation stored earlier must answer `duplicate` even when it would now be refused (its
+//! report has grown older than 30 days, the facility was deleted since…).
+//!
+//! **What the store does** ([`PushQueue`], one writer task per store): it takes whatever pushes
+//! are queued (up to [`GROUP_MAX_MUTATIONS`] mutations), applies them in one transaction and
+//! commits once (*group commit*: one fsync acknowledges hundreds of reports), then answers every
+//! waiting request. Inside the transaction ([`plan`], a pure function both backends share, over
+//! what they read set-wise beforehand):
+//! 1. a mutation id stored before answers `duplicate` if its content hash is the same, else
+//!    `rejected` `id_reused`;
+//! 2. a mutation the handler refused is `rejected` with that error;
+//! 3. an unknown or deleted facility is `unknown_facility`; a `supersedes` that names no report
+//!    of the same facility is `unknown_superseded`;
+//! 4. otherwise the report and its idempotency record are written, and the report it corrects
+//!    is marked superseded.
+//!
+//! Pushes are planned in queue order and each push's mutations in their order, and every check
+//! sees what the mutations before it wrote, so a retry inside one group is a `duplicate` and a
+//! correction may follow its report in the same push. All checks are made before anything is
+//! written, so a rejected mutation writes nothing and never undoes the others: no savepoints
+//! are needed. Then, once per group, each facility that got a report has its status recomputed
+//! from its newest (by `as_of`, then receipt, then id) report within [`STATUS_WINDOW_DAYS`] that
+//! no correction replaced; a facility whose status changed takes the next change-sequence number
+//! and version + 1, so phones pull it like an edit.
+//!
+//! When a group's transaction fails, its pushes are retried one by one, so one push that trips
+//! the database cannot fail the others.
+
+use crate::store::StoreError;
+use async_trait::async_trait;
+use caremap_model::push::ParsedMutation;
+use caremap_model::{
+    FacilityId, FacilityStatus, LoadReport, Mutation, MutationError, MutationResult, Outcome,
+    ReportId, Role,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// A facility's status comes from its newest report of the last this many days.
+pub const STATUS_WINDOW_DAYS: i64 = 30;
+
+/// Mutations one group commit takes at most (a push is never split).
+pub const GROUP_MAX_MUTATIONS: usize = 2_000;
+
+/// Pushes waiting for the writer before senders wait too.
+const QUEUE_DEPTH: usize = 4_096;
+
+/// One mutation, checked as far as the handler can without the database.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub id: Uuid,
+    /// The mutation type as sent (stored with the idempotency record).
+    pub kind: String,
+    /// [`content_hash`] of the mutation.
+    pub content_hash: String,
+    pub recorded_at: DateTime<Utc>,
+    /// The report to store, or why it is refused. Judged only when the id is new.
+    pub checked: Result<LoadReport, MutationError>,
+}
+
+/// A push as the store applies it.
+#[derive(Debug, Clone)]
+pub struct PushBatch {
+    /// The account of the bearer token (the reporter of every report).
+    pub account_id: i64,
+    pub mutations: Vec<Prepared>,
+    /// A device token (hash) whose `last_used_at` to write with this push.
+    pub touch_token: Option<String>,
+}
+
+/// Checks a mutation without the database: parsing, the account's right to it, the clock.
+pub fn prepare(
+    mutation: &Mutation,
+    role: Role,
+    scope_facilities: &[FacilityId],
+    now: DateTime<Utc>,
+) -> Prepared {
+    let checked = mutation.parse().and_then(|parsed| match parsed {
+        ParsedMutation::LoadReport(report) => {
+            match role {
+                Role::Admin => {}
+                Role::Reporter if scope_facilities.contains(&report.facility) => {}
+                Role::Reporter => return Err(MutationError::forbidden_facility()),
+                Role::Outreach => return Err(MutationError::forbidden_role()),
+            }
+            report.check_time(now)?;
+            Ok(report)
+        }
+    });
+    Prepared {
+        id: mutation.id,
+        kind: mutation.kind.clone(),
+        content_hash: content_hash(mutation),
+        recorded_at: mutation.recorded_at,
+        checked,
+    }
+}
+
+/// SHA-256 hex of the mutation's type, its body as canonical JSON (object keys sorted at every
+/// level, no spaces) and its `recorded_at` (RFC 3339, UTC): equal for a retry of the same
+/// mutation, whatever the key order or time zone it was serialised with.
+pub fn content_hash(mutation: &Mutation) -> String {
+    let mut text = String::with_capacity(256);
+    text.push_str(&mutation.kind);
+    text.push('\n');
+    write_canonical(&mutation.body, &mut text);
+    text.push('\n');
+    text.push_str(
+        &mutation
+            .recorded_at
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+    );
+    crate::auth::sha256_hex(&text)
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// What a group's plan needs from the database, read set-wise before planning.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// Stored mutation ids and their content hashes.
+    pub mutations: HashMap<Uuid, String>,
+    /// The facilities named by the group that are live.
+    pub live_facilities: HashSet<FacilityId>,
+    /// The stored reports named by `supersedes`, with their facility.
+    pub reports: HashMap<ReportId, FacilityId>,
+}
+
+/// What the group reads: the mutation ids, facilities and superseded reports it names.
+#[derive(Debug, Default)]
+pub(crate) struct Wanted {
+    pub mutations: Vec<Uuid>,
+    pub facilities: Vec<FacilityId>,
+    pub reports: Vec<ReportId>,
+}
+
+pub(crate) fn wanted(batches: &[PushBatch]) -> Wanted {
+    let mut facilities = BTreeSet::new();
+    let mut reports = BTreeSet::new();
+    let mut mutations = BTreeSet::new();
+    for m in batches.iter().flat_map(|b| &b.mutations) {
+        mutations.insert(m.id);
+        if let Ok(report) = &m.checked {
+            facilities.insert(report.facility);
+            if let Some(old) = report.supersedes {
+                reports.insert(old);
+            }
+        }
+    }
+    Wanted {
+        mutations: mutations.into_iter().collect(),
+        facilities: facilities.into_iter().collect(),
+        reports: reports.into_iter().collect(),
+    }
+}
+
+/// A report (and its idempotency record) to write.
+#[derive(Debug)]
+pub(crate) struct ReportWrite<'a> {
+    pub id: ReportId,
+    pub account_id: i64,
+    pub report: &'a LoadReport,
+    /// The report as JSON, as stored and served by the history.
+    pub body: String,
+    pub kind: &'a str,
+    pub content_hash: &'a str,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// What a group does: the answers, and the writes that make them true.
+#[derive(Debug)]
+pub(crate) struct Plan<'a> {
+    /// One list of results per push, in order.
+    pub results: Vec<Vec<MutationResult>>,
+    pub writes: Vec<ReportWrite<'a>>,
+    /// Reports a correction in the group replaces.
+    pub superseded: Vec<ReportId>,
+    /// Facilities that got a report: their status is recomputed.
+    pub facilities: Vec<FacilityId>,
+}
+
+fn rejected(id: Uuid, error: MutationError) -> MutationResult {
+    MutationResult {
+        id,
+        outcome: Outcome::Rejected,
+        error: Some(error),
+    }
+}
+
+/// Decides every mutation of the group, in order (see the module docs). `known` is updated as
+/// mutations are applied, so later ones see earlier ones.
+pub(crate) fn plan<'a>(
+    batches: &'a [PushBatch],
+    known: &mut Known,
+) -> Result<Plan<'a>, StoreError> {
+    let mut plan = Plan {
+        results: Vec::with_capacity(batches.len()),
+        writes: Vec::new(),
+        superseded: Vec::new(),
+        facilities: Vec::new(),
+    };
+    let mut facilities = BTreeSet::new();
+    for batch in batches {
+        let mut results = Vec::with_capacity(batch.mutations.len());
+        for m in &batch.mutations {
+            if let Some(hash) = known.mutations.get(&m.id) {
+                results.push(if *hash == m.content_hash {
+                    MutationResult {
+                        id: m.id,
+                        outcome: Outcome::Duplicate,
+                        error: None,
+                    }
+                } else {
+                    rejected(m.id, MutationError::id_reused())
+                });
+                continue;
+            }
+            let report = match &m.checked {
+                Err(error) => {
+                    results.push(rejected(m.id, error.clone()));
+                    continue;
+                }
+                Ok(report) => report,
+            };
+            if !known.live_facilities.contains(&report.facility) {
+                results.push(rejected(m.id, MutationError::unknown_facility()));
+                continue;
+            }
+            if let Some(old) = report.supersedes {
+                if known.reports.get(&old) != Some(&report.facility) {
+                    results.push(rejected(m.id, MutationError::unknown_superseded()));
+                    continue;
+                }
+                plan.superseded.push(old);
+            }
+            let id = ReportId::from(m.id);
+            let body = serde_json::to_string(report).map_err(|e| StoreError::Corrupt {
+                id: m.id.to_string(),
+                detail: format!("report: {e}"),
+            })?;
+            known.mutations.insert(m.id, m.content_hash.clone());
+            known.reports.insert(id, report.facility);
+            facilities.insert(report.facility);
+            plan.writes.push(ReportWrite {
+                id,
+                account_id: batch.account_id,
+                report,
+                body,
+                kind: &m.kind,
+                content_hash: &m.content_hash,
+                recorded_at: m.recorded_at,
+            });
+            results.push(MutationResult {
+                id: m.id,
+                outcome: Outcome::Applied,
+                error: None,
+            });
+        }
+        plan.results.push(results);
+    }
+    plan.facilities = facilities.into_iter().collect();
+    Ok(plan)
+}
+
+/// A facility's newest countable report and its stored status, as read for recomputing.
+#[derive(Debug)]
+pub(crate) struct StatusSource {
+    pub facility: FacilityId,
+    /// The stored status JSON.
+    pub stored: Option<String>,
+    /// The newest report that counts: id, body JSON, received_at.
+    pub newest: Option<(ReportId, String, DateTime<Utc>)>,
+}
+
+/// The facilities whose status changes, each with its new status JSON (None: no report counts
+/// any more), in facility order.
+pub(crate) fn status_changes(
+    sources: Vec<StatusSource>,
+) -> Result<Vec<(FacilityId, Option<String>)>, StoreError> {
+    let mut changes = Vec::new();
+    for source in sources {
+        let status = match source.newest {
+            None => None,
+            Some((id, body, received_at)) => {
+                let corrupt = |detail: String| StoreError::Corrupt {
+                    id: id.to_string(),
+                    detail,
+                };
+                let report: LoadReport =
+                    serde_json::from_str(&body).map_err(|e| corrupt(format!("report: {e}")))?;
+                let status = FacilityStatus::from_report(id, &report, received_at);
+                Some(serde_json::to_string(&status).map_err(|e| corrupt(format!("status: {e}")))?)
+            }
+        };
+        if status != source.stored {
+            changes.push((source.facility, status));
+        }
+    }
+    Ok(changes)
+}
+
+/// A backend's group commit: applies pushes in one transaction, one result list per push.
+#[async_trait]
+pub(crate) trait ApplyGroup: Send + Sync + 'static {
+    async fn apply_group(
+        &self,
+        batches: &[PushBatch],
+    ) -> Result<Vec<Vec<MutationResult>>, StoreError>;
+}
+
+struct Job {
+    batch: PushBatch,
+    reply: oneshot::Sender<Result<Vec<MutationResult>, StoreError>>,
+}
+
+/// The queue to a store's single push writer (see the module docs). The writer stops when the
+/// queue is dropped.
+pub(crate) struct PushQueue {
+    sender: mpsc::Sender<Job>,
+}
+
+impl PushQueue {
+    /// Starts the writer task (needs a Tokio runtime).
+    pub fn start<A: ApplyGroup>(backend: A) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(writer(Arc::new(backend), receiver));
+        PushQueue { sender }
+    }
+
+    /// Queues a push and waits until it is committed (or refused).
+    pub async fn push(&self, batch: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Job { batch, reply })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+async fn writer<A: ApplyGroup>(backend: Arc<A>, mut receiver: mpsc::Receiver<Job>) {
+    while let Some(first) = receiver.recv().await {
+        let mut count = first.batch.mutations.len();
+        let mut jobs = vec![first];
+        while count < GROUP_MAX_MUTATIONS {
+            match receiver.try_recv() {
+                Ok(job) => {
+                    count += job.batch.mutations.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let (batches, replies): (Vec<_>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
+        let (batches, outcome) = run_group(&backend, batches).await;
+        match outcome {
+            Ok(results) => {
+                for (reply, results) in replies.into_iter().zip(results) {
+                    let _ = reply.send(Ok(results));
+                }
+            }
+            Err(err) if batches.len() > 1 => {
+                tracing::warn!(error = %err, pushes = batches.len(), "group commit failed; applying its pushes one by one");
+                for (reply, batch) in replies.into_iter().zip(batches) {
+                    let (_, outcome) = run_group(&backend, vec![batch]).await;
+                    let _ =
+                        reply.send(outcome.and_then(|mut r| r.pop().ok_or(StoreError::WriterGone)));
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "push failed");
+                let mut err = Some(err);
+                for reply in replies {
+                    let _ = reply.send(Err(err.take().unwrap_or(StoreError::WriterGone)));
+                }
+            }
+        }
+    }
+}
+
+/// Runs one group in its own task, so that a panic fails the group, not the writer.
+async fn run_group<A: ApplyGroup>(
+    backend: &Arc<A>,
+    batches: Vec<PushBatch>,
+) -> (Vec<PushBatch>, Result<Vec<Vec<MutationResult>>, StoreError>) {
+    let backend = Arc::clone(backend);
+    let task = tokio::spawn(async move {
+        let outcome = backend.apply_group(&batches).await;
+        (batches, outcome)
+    });
+    match task.await {
+        Ok((batches, outcome)) => {
+            let outcome = outcome.and_then(|results| {
+                if results.len() == batches.len() {
+                    Ok(results)
+                } else {
+                    Err(StoreError::WriterGone)
+                }
+            });
+            (batches, outcome)
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "push group panicked");
+            (Vec::new(), Err(StoreError::WriterGone))
+        }
+    }
+}
+
+/// Microseconds since the Unix epoch: how SQLite stores report times (sortable).
+pub(crate) fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+/// The time of a stored microsecond count.
+pub(crate) fn from_micros(id: &str, us: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| StoreError::Corrupt {
+        id: id.to_owned(),
+        detail: format!("time {us} out of range"),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn mutation(id: u128, body: serde_json::Value) -> Mutation {
+        Mutation {
+            id: Uuid::from_u128(id),
+            kind: "load_report".into(),
+            body,
+            recorded_at: "2026-11-29T08:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_hash_ignores_key_order_and_time_zone_but_not_content() {
+        let a = mutation(1, json!({"a": 1, "b": {"y": [1, 2], "x": "z"}}));
+        let mut b = mutation(1, json!({"b": {"x": "z", "y": [1, 2]}, "a": 1}));
+        b.recorded_at = "2026-11-29T16:00:00+08:00".parse().unwrap();
+        assert_eq!(content_hash(&a), content_hash(&b));
+        let c = mutation(1, json!({"a": 2, "b": {"y": [1, 2], "x": "z"}}));
+        assert_ne!(content_hash(&a), content_hash(&c));
+        let mut d = a.clone();
+        d.kind = "other".into();
+        assert_ne!(content_hash(&a), content_hash(&d));
+    }
+}
