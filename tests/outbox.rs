@@ -1,0 +1,508 @@
+//! Browser tests of the outbox (IndexedDB) and its sender, in headless Chromium, against a
+//! scripted push server. Each test uses a fresh database name and deletes it first.
+#![cfg(target_arch = "wasm32")]
+// A test binary: a panic is the failure report (clippy does not see wasm_bindgen_test fns as tests).
+#![allow(clippy::unwrap_used)]
+
+use caremap::api::ApiError;
+use caremap::outbox::{send_pending, PushTransport};
+use caremap::store::{stores, AccountRecord, OutboxState, Store, SCHEMA_VERSION};
+use caremap_model::push::{codes, MAX_BATCH};
+use caremap_model::{
+    AccountInfo, Cursor, Facility, FacilityId, FacilityKind, FacilityRecord, Lang, LatLon,
+    LoadReport, Mutation, MutationError, MutationResult, Name, Names, Outcome, PushResponse,
+    ReportDraft, ReportId, Role, Scope,
+};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionMode;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use uuid::Uuid;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).single().unwrap()
+}
+
+fn facility_id() -> FacilityId {
+    FacilityId::from(Uuid::from_u128(7))
+}
+
+/// A report whose outpatient count tells it apart.
+fn report(outpatients: u32) -> LoadReport {
+    ReportDraft {
+        status: "open".into(),
+        outpatients_today: outpatients.to_string(),
+        fever_patients_today: "1".into(),
+        wait_minutes: "20".into(),
+        ..Default::default()
+    }
+    .parse(facility_id(), now(), None)
+    .unwrap()
+}
+
+/// A fresh database for one test.
+async fn fresh(name: &str) -> Store {
+    Store::delete(name).await.unwrap();
+    Store::open(name).await.unwrap()
+}
+
+/// Writes `n` reports to the outbox, one after the other; returns their ids in that order.
+async fn write(store: &Store, n: u32) -> Vec<ReportId> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = ReportId::new_v7();
+        store
+            .add_to_outbox(id, &report(100 + i), now(), None)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+/// What the scripted server does with the next push.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Answers every mutation.
+    Answer,
+    /// The network fails before the server sees anything.
+    Fail,
+    /// The server stores the batch, but its answer is lost on the way back.
+    LoseAnswer,
+    /// 401: the phone's token was revoked.
+    Unauthorized,
+}
+
+/// A push server with idempotency like the real one: an id it stored answers `duplicate`; ids
+/// in `refuse` are rejected. It checks that every mutation it receives is in the outbox already.
+struct ScriptedServer<'a> {
+    outbox: &'a Store,
+    next: RefCell<Vec<Next>>,
+    refuse: RefCell<HashSet<Uuid>>,
+    /// Every id stored, once each, in the order stored.
+    stored: RefCell<Vec<Uuid>>,
+    /// The ids of every push received, one list per push.
+    requests: RefCell<Vec<Vec<Uuid>>>,
+    langs: RefCell<Vec<Lang>>,
+    written_before_send: Cell<bool>,
+}
+
+impl<'a> ScriptedServer<'a> {
+    fn new(outbox: &'a Store) -> Self {
+        ScriptedServer {
+            outbox,
+            next: RefCell::new(Vec::new()),
+            refuse: RefCell::new(HashSet::new()),
+            stored: RefCell::new(Vec::new()),
+            requests: RefCell::new(Vec::new()),
+            langs: RefCell::new(Vec::new()),
+            written_before_send: Cell::new(true),
+        }
+    }
+
+    fn then(&self, next: Next) -> &Self {
+        self.next.borrow_mut().push(next);
+        self
+    }
+}
+
+impl PushTransport for ScriptedServer<'_> {
+    async fn push(&self, mutations: &[Mutation], lang: Lang) -> Result<PushResponse, ApiError> {
+        let held: Vec<Uuid> = self
+            .outbox
+            .outbox()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.is_pending())
+            .map(|e| e.id.as_uuid())
+            .collect();
+        if !mutations.iter().all(|m| held.contains(&m.id)) {
+            self.written_before_send.set(false);
+        }
+        let next = {
+            let mut script = self.next.borrow_mut();
+            if script.is_empty() {
+                Next::Answer
+            } else {
+                script.remove(0)
+            }
+        };
+        self.langs.borrow_mut().push(lang);
+        match next {
+            Next::Fail => return Err(ApiError::Network("connection reset".into())),
+            Next::Unauthorized => {
+                return Err(ApiError::Server {
+                    status: 401,
+                    code: "unauthenticated".into(),
+                    message: "请重新登记".into(),
+                })
+            }
+            Next::Answer | Next::LoseAnswer => {}
+        }
+        self.requests
+            .borrow_mut()
+            .push(mutations.iter().map(|m| m.id).collect());
+        let results = mutations
+            .iter()
+            .map(|m| {
+                assert!(m.parse().is_ok(), "the phone sends only valid reports");
+                if self.refuse.borrow().contains(&m.id) {
+                    return MutationResult {
+                        id: m.id,
+                        outcome: Outcome::Rejected,
+                        error: Some(MutationError::forbidden_facility().in_lang(lang)),
+                    };
+                }
+                let outcome = if self.stored.borrow().contains(&m.id) {
+                    Outcome::Duplicate
+                } else {
+                    self.stored.borrow_mut().push(m.id);
+                    Outcome::Applied
+                };
+                MutationResult {
+                    id: m.id,
+                    outcome,
+                    error: None,
+                }
+            })
+            .collect();
+        if next == Next::LoseAnswer {
+            return Err(ApiError::Network("timed out".into()));
+        }
+        Ok(PushResponse { results })
+    }
+}
+
+fn uuids(ids: &[ReportId]) -> Vec<Uuid> {
+    ids.iter().map(|id| id.as_uuid()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_report_is_in_the_outbox_before_anything_is_sent_and_survives_reopening() {
+    let name = "caremap-test-outbox-written-first";
+    let store = fresh(name).await;
+    let ids = write(&store, 1).await;
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].state, OutboxState::Pending);
+    assert_eq!(held[0].report, report(100));
+    store.close();
+
+    // The browser was closed before any network: the report is still there.
+    let store = Store::open(name).await.unwrap();
+    let held = store.outbox().await.unwrap();
+    assert_eq!(
+        uuids(&held.iter().map(|e| e.id).collect::<Vec<_>>()),
+        uuids(&ids)
+    );
+
+    let server = ScriptedServer::new(&store);
+    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    assert_eq!((summary.sent, summary.rejected, summary.batches), (1, 0, 1));
+    assert!(server.written_before_send.get());
+    assert_eq!(*server.langs.borrow(), [Lang::Zh]);
+    assert!(store.outbox().await.unwrap().is_empty());
+    let sent = store.sent_reports().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].id, ids[0]);
+    assert_eq!(sent[0].report, report(100));
+    assert_eq!(sent[0].sent_at, now());
+}
+
+#[wasm_bindgen_test]
+async fn a_transient_failure_keeps_reports_pending_and_retries_store_each_once() {
+    let store = fresh("caremap-test-outbox-transient").await;
+    let ids = write(&store, 3).await;
+    let server = ScriptedServer::new(&store);
+    server.then(Next::Fail).then(Next::LoseAnswer);
+
+    // Offline: nothing reached the server, everything stays.
+    let err = send_pending(&store, &server, Lang::Zh, now)
+        .await
+        .unwrap_err();
+    assert!(err.is_transient());
+    assert!(server.stored.borrow().is_empty());
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held.len(), 3);
+    assert!(held.iter().all(|e| e.is_pending()));
+
+    // The server stored them but its answer was lost: still pending on the phone.
+    let err = send_pending(&store, &server, Lang::Zh, now)
+        .await
+        .unwrap_err();
+    assert!(err.is_transient());
+    assert_eq!(*server.stored.borrow(), uuids(&ids));
+    assert_eq!(store.outbox().await.unwrap().len(), 3);
+    assert!(store.sent_reports().await.unwrap().is_empty());
+
+    // The retry is answered `duplicate`: acknowledged, so they leave the outbox.
+    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    assert_eq!(summary.sent, 3);
+    assert!(store.outbox().await.unwrap().is_empty());
+    assert_eq!(store.sent_reports().await.unwrap().len(), 3);
+    // Stored exactly once each, and the same body every time (the id was never "reused").
+    assert_eq!(*server.stored.borrow(), uuids(&ids));
+    assert!(server.written_before_send.get());
+}
+
+#[wasm_bindgen_test]
+async fn applied_and_duplicate_both_leave_the_outbox_for_the_history() {
+    let store = fresh("caremap-test-outbox-ack").await;
+    let ids = write(&store, 2).await;
+    let server = ScriptedServer::new(&store);
+    // The server already has the first (sent from another tab, say).
+    server.stored.borrow_mut().push(ids[0].as_uuid());
+    let summary = send_pending(&store, &server, Lang::En, now).await.unwrap();
+    assert_eq!(summary.sent, 2);
+    assert!(store.outbox().await.unwrap().is_empty());
+    let mut sent: Vec<Uuid> = store
+        .sent_reports()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id.as_uuid())
+        .collect();
+    sent.sort();
+    let mut expected = uuids(&ids);
+    expected.sort();
+    assert_eq!(sent, expected);
+    // Nothing more to send: no push at all.
+    let summary = send_pending(&store, &server, Lang::En, now).await.unwrap();
+    assert_eq!(summary.batches, 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_rejected_report_stays_with_its_reason_and_does_not_block_the_others() {
+    let store = fresh("caremap-test-outbox-rejected").await;
+    let ids = write(&store, 3).await;
+    let server = ScriptedServer::new(&store);
+    server.refuse.borrow_mut().insert(ids[1].as_uuid());
+    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    assert_eq!((summary.sent, summary.rejected), (2, 1));
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].id, ids[1]);
+    match &held[0].state {
+        OutboxState::Rejected {
+            code,
+            message,
+            lang,
+            ..
+        } => {
+            assert_eq!(code, codes::FORBIDDEN_FACILITY);
+            assert_eq!(message, "您的账号不能为该机构填报");
+            assert_eq!(*lang, Lang::Zh);
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(store.sent_reports().await.unwrap().len(), 2);
+
+    // A refused report is not resent as it is.
+    let pushes = server.requests.borrow().len();
+    send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    assert_eq!(server.requests.borrow().len(), pushes);
+
+    // Fixed: a new report with a new id replaces it in one step, and goes.
+    let fixed = ReportId::new_v7();
+    store
+        .add_to_outbox(fixed, &report(150), now(), Some(ids[1]))
+        .await
+        .unwrap();
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].id, fixed);
+    assert!(held[0].is_pending());
+    send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    assert!(store.outbox().await.unwrap().is_empty());
+    assert_eq!(store.sent_reports().await.unwrap().len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn a_discarded_report_is_gone() {
+    let store = fresh("caremap-test-outbox-discard").await;
+    let ids = write(&store, 2).await;
+    store.discard(ids[0]).await.unwrap();
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].id, ids[1]);
+}
+
+#[wasm_bindgen_test]
+async fn reports_go_in_the_order_written_in_batches_of_at_most_max_batch() {
+    let store = fresh("caremap-test-outbox-order").await;
+    let total = MAX_BATCH as u32 + 30;
+    let ids = write(&store, total).await;
+    let server = ScriptedServer::new(&store);
+    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    assert_eq!(summary.batches, 2);
+    assert_eq!(summary.sent, total);
+    let requests = server.requests.borrow().clone();
+    assert_eq!(requests[0].len(), MAX_BATCH);
+    assert_eq!(requests[1].len(), 30);
+    let sent_order: Vec<Uuid> = requests.iter().flatten().copied().collect();
+    assert_eq!(sent_order, uuids(&ids));
+    let history = store.sent_reports().await.unwrap();
+    assert_eq!(history.len(), total as usize);
+}
+
+#[wasm_bindgen_test]
+async fn a_revoked_phone_keeps_every_report() {
+    let store = fresh("caremap-test-outbox-revoked").await;
+    write(&store, 2).await;
+    let server = ScriptedServer::new(&store);
+    server.then(Next::Unauthorized);
+    let err = send_pending(&store, &server, Lang::Zh, now)
+        .await
+        .unwrap_err();
+    assert!(err.is_unauthorized());
+    assert!(!err.is_transient());
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held.len(), 2);
+    assert!(held.iter().all(|e| e.is_pending()));
+}
+
+#[wasm_bindgen_test]
+async fn the_account_is_kept_and_forgotten_without_touching_the_outbox() {
+    let store = fresh("caremap-test-account").await;
+    assert_eq!(store.account().await.unwrap(), None);
+    let record = AccountRecord {
+        token: "t0k3n".into(),
+        account: AccountInfo {
+            id: 4,
+            name: "王医生".into(),
+            role: Role::Reporter,
+            scope: Scope {
+                facilities: vec![facility_id()],
+                townships: vec![],
+            },
+        },
+        enrolled_at: now(),
+        revoked: false,
+    };
+    store.save_account(&record).await.unwrap();
+    write(&store, 1).await;
+    assert_eq!(store.account().await.unwrap(), Some(record));
+    store.forget_account().await.unwrap();
+    assert_eq!(store.account().await.unwrap(), None);
+    assert_eq!(store.outbox().await.unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_correction_and_a_time_check_use_the_model() {
+    // The phone refuses what the server would: a report as of two hours ahead.
+    let ahead = report(10);
+    assert_eq!(
+        ahead
+            .check_time(now() - Duration::hours(2))
+            .unwrap_err()
+            .code(),
+        "in_future"
+    );
+    let original = ReportId::new_v7();
+    let correction = ReportDraft::from_report(&report(10))
+        .parse(facility_id(), now(), Some(original))
+        .unwrap();
+    assert_eq!(correction.supersedes, Some(original));
+    let mutation = Mutation::load_report(ReportId::new_v7(), &correction, now());
+    assert!(mutation.parse().is_ok());
+}
+
+fn facility() -> Facility {
+    Facility {
+        kind: FacilityKind::VillageClinic,
+        name: Names {
+            zh: Name::parse_for("迁移村卫生室", caremap_model::Field::Name).unwrap(),
+            en: None,
+        },
+        location: LatLon::new(30.0, 121.1).unwrap(),
+        address: None,
+        area: Default::default(),
+        phone: None,
+        opening_hours: None,
+        services: Default::default(),
+        capacity: Default::default(),
+        operational: Default::default(),
+        mobile: false,
+        external_ids: Default::default(),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_version_1_database_is_upgraded_keeping_the_registry_and_its_cursor() {
+    let name = "caremap-test-migrate-v1";
+    Store::delete(name).await.unwrap();
+    // The schema as version 1 made it, with a facility and a cursor in it.
+    let db = Database::open(name)
+        .with_version(1u32)
+        .with_on_upgrade_needed(|_event, db| {
+            db.create_object_store(stores::FACILITIES)
+                .with_key_path("id".into())
+                .build()?
+                .create_index("by_kind", "facility.kind".into())
+                .build()?;
+            db.create_object_store(stores::META).build()?;
+            db.create_object_store(stores::OUTBOX)
+                .with_key_path("id".into())
+                .build()?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let record = FacilityRecord {
+        id: facility_id(),
+        version: 3,
+        updated_at: now(),
+        deleted: false,
+        facility: Some(facility()),
+        status: None,
+    };
+    let meta = caremap::store::SyncMeta {
+        cursor: Cursor::from_seq(42),
+        last_complete: Some(now()),
+    };
+    let tx = db
+        .transaction([stores::FACILITIES, stores::META])
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    tx.object_store(stores::FACILITIES)
+        .unwrap()
+        .put(&record)
+        .serde()
+        .unwrap();
+    tx.object_store(stores::META)
+        .unwrap()
+        .put(&meta)
+        .with_key("registry_sync")
+        .without_key_type()
+        .serde()
+        .unwrap();
+    tx.commit().await.unwrap();
+    db.close();
+
+    let store = Store::open(name).await.unwrap();
+    assert_eq!(SCHEMA_VERSION, 2);
+    let mut names = store.store_names();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            stores::FACILITIES,
+            stores::META,
+            stores::OUTBOX,
+            stores::REPORTS
+        ]
+    );
+    assert_eq!(store.facilities().await.unwrap(), vec![record]);
+    assert_eq!(store.sync_meta().await.unwrap(), meta);
+    // And the new stores work.
+    write(&store, 1).await;
+    assert_eq!(store.outbox().await.unwrap().len(), 1);
+    assert!(store.sent_reports().await.unwrap().is_empty());
+}
