@@ -1,6 +1,7 @@
 //! caremap-server's integration tests, in one binary: they serve the real app on a random port
 //! over a fresh database (SQLite always; PostgreSQL when reachable, required when `CI=true`).
 
+mod accounts;
 mod demo;
 mod errors;
 mod failures;
@@ -8,6 +9,7 @@ mod helpers;
 mod import;
 mod large;
 mod precompressed;
+mod push_props;
 mod pwa;
 mod registry;
 mod reports;
