@@ -222,7 +222,13 @@ pub fn status_line(
             data-crowding=status.crowding.map(|c| c.as_str())
             data-freshness=freshness.as_str()
         >
-            <span class=format!("crowd-swatch{}", badge.classes()) aria-hidden="true"></span>
+            {status
+                .crowding
+                .map(|_| {
+                    view! {
+                        <span class=format!("crowd-swatch{}", badge.classes()) aria-hidden="true"></span>
+                    }
+                })}
             <span class=crowd_text_class(status.crowding, stale) data-testid="crowding">
                 {text}
             </span>

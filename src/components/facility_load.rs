@@ -18,7 +18,7 @@ use caremap_model::status::age_text;
 use caremap_model::{
     FacilityId, FacilityStatus, Freshness, ReportHistory, ReportedStatus, StockLevel,
 };
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
@@ -473,13 +473,22 @@ fn LoadHistory(id: FacilityId) -> impl IntoView {
     }
 }
 
-/// The short label of a day under its bar: "今天" / "Today", else "11/29".
-fn day_label(date: NaiveDate, today: NaiveDate, lang: Lang) -> String {
+/// The short label of a day under its bar: "今天" / "Today", else its weekday ("周三" / "Wed"),
+/// narrow enough for seven columns on a phone in large text (the table has the dates).
+fn day_label(date: NaiveDate, today: NaiveDate, lang: Lang) -> &'static str {
     if date == today {
-        lang.pick("今天", "Today").to_owned()
-    } else {
-        date.format("%-m/%-d").to_string()
+        return lang.pick("今天", "Today");
     }
+    let (zh, en) = match date.weekday() {
+        Weekday::Mon => ("周一", "Mon"),
+        Weekday::Tue => ("周二", "Tue"),
+        Weekday::Wed => ("周三", "Wed"),
+        Weekday::Thu => ("周四", "Thu"),
+        Weekday::Fri => ("周五", "Fri"),
+        Weekday::Sat => ("周六", "Sat"),
+        Weekday::Sun => ("周日", "Sun"),
+    };
+    lang.pick(zh, en)
 }
 
 /// A percentage attribute value, e.g. "12.5%".

@@ -4,7 +4,7 @@
 // remembered across reloads and applied before the app starts.
 import { test, expect, type Page } from '@playwright/test';
 import * as fs from 'node:fs';
-import { liveFacilities, singleMarker, watchPage } from './helpers';
+import { liveFacilities, singleMarker, watchPage, withStatuses, type Seeded } from './helpers';
 
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -156,47 +156,130 @@ const PAGES: { name: string; path: () => string; ready: (page: Page) => Promise<
   },
 ];
 
+/** Opens `path` in `lang` and `mode` and checks it: axe's WCAG 2.1 A/AA rules, body text size,
+ * and in large mode 48 px targets and AAA contrast. */
+async function audit(
+  page: Page,
+  lang: Lang,
+  mode: Mode,
+  path: string,
+  ready: (page: Page) => Promise<void>,
+) {
+  const guard = watchPage(page);
+  await choose(page, lang, mode);
+  await page.goto(path);
+  await expect(page.locator('html')).toHaveAttribute('lang', lang);
+  await settled(page);
+  await ready(page);
+  const large = mode === 'large';
+  await expect(page.locator('html')).toHaveClass(large ? /\blarge-text\b/ : /^(?!.*\blarge-text\b)/);
+  await expect(page.getByTestId('large-text-toggle')).toHaveAttribute('aria-pressed', String(large));
+
+  const violations = await axeViolations(page);
+  expect(violations, `axe on ${path} (${lang}, ${mode}):\n${violations.join('\n')}`).toEqual([]);
+
+  const bodySize = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+  expect(bodySize).toBeGreaterThanOrEqual(18);
+  if (large) {
+    expect(bodySize).toBeGreaterThanOrEqual(20);
+    const { measured, inline, small } = await measureTargets(page);
+    // At least the header's three (home, large text, language) were measured.
+    expect(measured).toBeGreaterThanOrEqual(3);
+    // The only inline links are those of the map's attribution line.
+    for (const text of inline) expect(['Leaflet', 'OpenStreetMap']).toContain(text);
+    expect(small, `targets under 48 x 48 px:\n${small.join('\n')}`).toEqual([]);
+    const weak = await enhancedContrastViolations(page);
+    expect(weak, `contrast under 7:1 in large-text mode:\n${weak.join('\n')}`).toEqual([]);
+  }
+  guard.assertClean();
+}
+
 for (const lang of ['zh-CN', 'en'] as Lang[]) {
   for (const mode of ['normal', 'large'] as Mode[]) {
     for (const p of PAGES) {
       test(`axe: no WCAG 2.1 AA violations on the ${p.name}, ${lang}, ${mode} text`, async ({
         page,
       }) => {
-        const guard = watchPage(page);
-        await choose(page, lang, mode);
-        await page.goto(p.path());
-        await expect(page.locator('html')).toHaveAttribute('lang', lang);
-        await settled(page);
-        await p.ready(page);
-        const large = mode === 'large';
-        await expect(page.locator('html')).toHaveClass(large ? /\blarge-text\b/ : /^(?!.*\blarge-text\b)/);
-        await expect(page.getByTestId('large-text-toggle')).toHaveAttribute(
-          'aria-pressed',
-          String(large),
-        );
-
-        const violations = await axeViolations(page);
-        expect(violations, `axe on ${p.path()} (${lang}, ${mode}):\n${violations.join('\n')}`).toEqual(
-          [],
-        );
-
-        const bodySize = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
-        expect(bodySize).toBeGreaterThanOrEqual(18);
-        if (large) {
-          expect(bodySize).toBeGreaterThanOrEqual(20);
-          const { measured, inline, small } = await measureTargets(page);
-          // At least the header's three (home, large text, language) were measured.
-          expect(measured).toBeGreaterThanOrEqual(3);
-          // The only inline links are those of the map's attribution line.
-          for (const text of inline) expect(['Leaflet', 'OpenStreetMap']).toContain(text);
-          expect(small, `targets under 48 x 48 px:\n${small.join('\n')}`).toEqual([]);
-          const weak = await enhancedContrastViolations(page);
-          expect(weak, `contrast under 7:1 in large-text mode:\n${weak.join('\n')}`).toEqual([]);
-        }
-        guard.assertClean();
+        await audit(page, lang, mode, p.path(), p.ready);
       });
     }
   }
+}
+
+// The load status (issue 6) on a server of the tests' own with statuses seeded through the push
+// API: crowding badges and words, stale marks, shortages, the status filters and their rule,
+// the facility page's status block (fresh and stale) and its 7-day chart and table.
+const STATUS_PAGES: { name: string; path: (d: Seeded) => string; ready: (page: Page) => Promise<void> }[] = [
+  {
+    name: 'map page with statuses, nearest first',
+    path: () => '/?near=30.04360,121.15720',
+    ready: async (page) => {
+      await expect(page.getByTestId('facility-status').first()).toBeVisible();
+      await expect(page.getByTestId('stale-mark').first()).toBeVisible();
+      await expect(page.getByTestId('legend-crowding')).toBeVisible();
+    },
+  },
+  {
+    name: 'map page filtered by antigen kits and short wait',
+    path: () => '/?kits=1&short=1',
+    ready: async (page) => {
+      await expect(page.getByTestId('filter-antigen-kits')).toBeChecked();
+      await expect(page.getByTestId('facility-status').first()).toBeVisible();
+    },
+  },
+  {
+    name: 'facility page with a status and a 7-day chart',
+    path: (d) => `/facility/${d.history.record.id}`,
+    ready: async (page) => {
+      await expect(page.getByTestId('load-status')).toHaveAttribute('data-state', 'fresh');
+      await expect(page.getByTestId('load-chart')).toBeVisible();
+      await expect(page.getByTestId('load-table')).toBeVisible();
+    },
+  },
+  {
+    name: 'facility page with a stale status',
+    path: (d) => `/facility/${d.statuses.find((s) => s.stale)!.record.id}`,
+    ready: async (page) => {
+      await expect(page.getByTestId('stale-note')).toBeVisible();
+      await expect(page.getByTestId('load-history')).toHaveAttribute('data-state', /online|cached/);
+    },
+  },
+];
+
+for (const lang of ['zh-CN', 'en'] as Lang[]) {
+  for (const mode of ['normal', 'large'] as Mode[]) {
+    for (const p of STATUS_PAGES) {
+      withStatuses(`axe: no WCAG 2.1 AA violations on the ${p.name}, ${lang}, ${mode} text`, async ({
+        page,
+        seeded,
+      }) => {
+        await audit(page, lang, mode, p.path(seeded.data), p.ready);
+      });
+    }
+  }
+}
+
+for (const mode of ['normal', 'large'] as Mode[]) {
+  withStatuses(`a marker's popup with a status on a phone, ${mode} text: axe finds nothing`, async ({
+    page,
+    seeded,
+  }) => {
+    const guard = watchPage(page);
+    await page.setViewportSize({ width: 360, height: 740 });
+    const stale = seeded.data.statuses.find((s) => s.stale)!;
+    await choose(page, 'zh-CN', mode);
+    const marker = await singleMarker(page, stale.record);
+    await settled(page);
+    await marker.click({ force: true });
+    await expect(page.locator('.leaflet-popup-content').getByTestId('popup-status').first()).toBeVisible();
+    const violations = await axeViolations(page);
+    expect(violations, `axe with a status popup open (${mode}):\n${violations.join('\n')}`).toEqual([]);
+    if (mode === 'large') {
+      const weak = await enhancedContrastViolations(page);
+      expect(weak, `contrast under 7:1 in large-text mode:\n${weak.join('\n')}`).toEqual([]);
+    }
+    guard.assertClean();
+  });
 }
 
 test('large text is one tap away, remembered across reloads and on before the app starts', async ({
