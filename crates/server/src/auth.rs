@@ -136,6 +136,22 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// The SHA-256 hex of a request's bearer token, unchecked: `401 unauthenticated` (with
+/// `WWW-Authenticate: Bearer`) only when there is none. For `POST /api/v1/push`, whose token the
+/// store's writer checks in the transaction that writes.
+#[derive(Debug, Clone)]
+pub struct BearerHash(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerHash {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        bearer_token(&parts.headers)
+            .map(|token| BearerHash(sha256_hex(token)))
+            .ok_or(ApiError::Unauthenticated)
+    }
+}
+
 /// The client's address as the rate limiter sees it: the TCP peer (the server must be served
 /// with `into_make_service_with_connect_info::<SocketAddr>()`). IPv6 clients are keyed by their
 /// /64, which one subscriber usually holds whole. Without connection info (a test serving the

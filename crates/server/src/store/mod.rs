@@ -26,8 +26,8 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use caremap_model::{
-    AccountInfo, Cursor, Facility, FacilityId, FacilityRecord, FacilityStatus, MutationResult,
-    PageLimit, RegistryPage, ReportRecord, Role, Scope,
+    AccountInfo, Cursor, Facility, FacilityId, FacilityRecord, FacilityStatus, PageLimit,
+    RegistryPage, ReportRecord, Role, Scope,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{HashMap, HashSet};
@@ -250,9 +250,10 @@ pub trait Store: Send + Sync + 'static {
     /// Records that a device token was used now.
     async fn touch_token(&self, token_hash: &str) -> Result<(), StoreError>;
 
-    /// Applies a push (see [`push`]): one result per mutation, in order. Returns once every
-    /// applied mutation is committed.
-    async fn push(&self, batch: push::PushBatch) -> Result<Vec<MutationResult>, StoreError>;
+    /// Applies a push (see [`push`]): one result per mutation, in order, or `None` when the
+    /// push's device token does not work (unknown, or it or its account revoked). Returns once
+    /// every applied mutation is committed.
+    async fn push(&self, batch: push::PushBatch) -> Result<push::Answer, StoreError>;
 
     /// A facility's reports with `as_of` at or after `since`, newest first (by `as_of`, then
     /// receipt), at most [`HISTORY_LIMIT`].

@@ -14,7 +14,7 @@
 //! commits whatever pushes are queued in one transaction (group commit), as on SQLite; several
 //! servers on one database queue on the lock, one group at a time.
 
-use super::push::{self, ApplyGroup, Known, PushBatch, PushQueue, StatusSource};
+use super::push::{self, Answer, ApplyGroup, Caller, Known, PushBatch, PushQueue, StatusSource};
 use super::{
     account_from_row, check_no_duplicates, code_usable, cursor_seq, device_name, is_demo, now,
     page_from_rows, plan_deletes, plan_upserts, report_record, scope_json, Account, AccountSummary,
@@ -22,9 +22,7 @@ use super::{
     TokenOwner, UpsertOutcome, HISTORY_LIMIT, UPSERT_CHUNK,
 };
 use async_trait::async_trait;
-use caremap_model::{
-    Cursor, Facility, FacilityId, FacilityRecord, MutationResult, PageLimit, ReportRecord,
-};
+use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit, ReportRecord};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
@@ -135,15 +133,29 @@ async fn expire_codes(
 
 #[async_trait]
 impl ApplyGroup for Writer {
-    async fn apply_group(
-        &self,
-        batches: &[PushBatch],
-    ) -> Result<Vec<Vec<MutationResult>>, StoreError> {
+    async fn apply_group(&self, batches: &[PushBatch]) -> Result<Vec<Answer>, StoreError> {
         let mut tx = begin_write(&self.pool).await?;
         // After the lock: the receipt times of groups follow their commit order.
         let received_at = now();
         let wanted = push::wanted(batches);
         let mut known = Known::default();
+        let rows = sqlx::query(
+            "SELECT t.token_hash, t.last_used_at, a.id, a.role, a.scope FROM device_tokens t \
+             JOIN accounts a ON a.id = t.account_id \
+             WHERE t.token_hash = ANY($1) AND t.revoked_at IS NULL AND a.revoked_at IS NULL",
+        )
+        .bind(&wanted.tokens)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rows {
+            let caller = Caller::from_row(
+                row.try_get("id")?,
+                &row.try_get::<String, _>("role")?,
+                &row.try_get::<String, _>("scope")?,
+                row.try_get("last_used_at")?,
+            )?;
+            known.callers.insert(row.try_get("token_hash")?, caller);
+        }
         let rows: Vec<(Uuid, String)> =
             sqlx::query_as("SELECT id, content_hash FROM mutations WHERE id = ANY($1)")
                 .bind(&wanted.mutations)
@@ -170,7 +182,7 @@ impl ApplyGroup for Writer {
                 .map(|(id, facility)| (id.into(), FacilityId::from(facility))),
         );
 
-        let plan = push::plan(batches, &mut known)?;
+        let plan = push::plan(batches, &mut known, received_at)?;
         if !plan.writes.is_empty() {
             let w = &plan.writes;
             let ids: Vec<Uuid> = w.iter().map(|w| w.id.as_uuid()).collect();
@@ -267,14 +279,10 @@ impl ApplyGroup for Writer {
             .await?;
         }
 
-        let touch: Vec<&str> = batches
-            .iter()
-            .filter_map(|b| b.touch_token.as_deref())
-            .collect();
-        if !touch.is_empty() {
+        if !plan.touch.is_empty() {
             sqlx::query("UPDATE device_tokens SET last_used_at = $1 WHERE token_hash = ANY($2)")
                 .bind(received_at)
-                .bind(&touch)
+                .bind(&plan.touch)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -715,7 +723,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn push(&self, batch: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+    async fn push(&self, batch: PushBatch) -> Result<Answer, StoreError> {
         self.pushes.push(batch).await
     }
 

@@ -2,20 +2,26 @@
 //! backends.
 //!
 //! **What the handler does** ([`prepare`]): everything that needs no database. Each mutation is
-//! parsed ([`Mutation::parse`]), its account checked (a reporter only for the facilities of its
-//! scope, an admin for any, outreach teams not at all), its time checked against the server's
-//! clock, and its content hashed ([`content_hash`]). The outcome is kept, not acted on: a retry
-//! of a mutation stored earlier must answer `duplicate` even when it would now be refused (its
-//! report has grown older than 30 days, the facility was deleted since…).
+//! parsed ([`Mutation::parse`]), its time checked against the server's clock, and its content
+//! hashed ([`content_hash`]); the bearer token is hashed. The outcomes are kept, not acted on: a
+//! retry of a mutation stored earlier must answer `duplicate` even when it would now be refused
+//! (its report has grown older than 30 days, the facility was deleted since…).
 //!
 //! **What the store does** ([`PushQueue`], one writer task per store): it takes whatever pushes
 //! are queued (up to [`GROUP_MAX_MUTATIONS`] mutations), applies them in one transaction and
 //! commits once (*group commit*: one fsync acknowledges hundreds of reports), then answers every
 //! waiting request. Inside the transaction ([`plan`], a pure function both backends share, over
 //! what they read set-wise beforehand):
+//! 0. the push's device token must be working (neither it nor its account revoked), or the
+//!    whole push is answered 401 and nothing of it is looked at. Checking it here, in the
+//!    transaction that writes, costs one read per group instead of one per request, and a token
+//!    revoked before the commit cannot write;
 //! 1. a mutation id stored before answers `duplicate` if its content hash is the same, else
 //!    `rejected` `id_reused`;
-//! 2. a mutation the handler refused is `rejected` with that error;
+//! 2. a mutation that does not parse is `rejected` with the parser's error; then the account is
+//!    checked (a reporter only for the facilities of its scope, an admin for any, outreach teams
+//!    not at all: `forbidden_facility`, `forbidden_role`), then the time (`in_future`,
+//!    `too_old`);
 //! 3. an unknown or deleted facility is `unknown_facility`; a `supersedes` that names no report
 //!    of the same facility is `unknown_superseded`;
 //! 4. otherwise the report and its idempotency record are written, and the report it corrects
@@ -33,6 +39,7 @@
 //! When a group's transaction fails, its pushes are retried one by one, so one push that trips
 //! the database cannot fail the others.
 
+use crate::auth::TOUCH_INTERVAL;
 use crate::store::StoreError;
 use async_trait::async_trait;
 use caremap_model::push::ParsedMutation;
@@ -64,45 +71,82 @@ pub struct Prepared {
     /// [`content_hash`] of the mutation.
     pub content_hash: String,
     pub recorded_at: DateTime<Utc>,
-    /// The report to store, or why it is refused. Judged only when the id is new.
-    pub checked: Result<LoadReport, MutationError>,
+    /// The report, or why it does not parse. Judged only when the id is new.
+    pub parsed: Result<LoadReport, MutationError>,
+    /// Whether its time is acceptable now (checked after the account's rights).
+    pub on_time: Result<(), MutationError>,
 }
 
 /// A push as the store applies it.
 #[derive(Debug, Clone)]
 pub struct PushBatch {
-    /// The account of the bearer token (the reporter of every report).
-    pub account_id: i64,
+    /// SHA-256 hex of the bearer token: the writer looks up its account (the reporter of
+    /// every report of the push).
+    pub token_hash: String,
     pub mutations: Vec<Prepared>,
-    /// A device token (hash) whose `last_used_at` to write with this push.
-    pub touch_token: Option<String>,
 }
 
-/// Checks a mutation without the database: parsing, the account's right to it, the clock.
-pub fn prepare(
-    mutation: &Mutation,
-    role: Role,
-    scope_facilities: &[FacilityId],
-    now: DateTime<Utc>,
-) -> Prepared {
-    let checked = mutation.parse().and_then(|parsed| match parsed {
-        ParsedMutation::LoadReport(report) => {
-            match role {
-                Role::Admin => {}
-                Role::Reporter if scope_facilities.contains(&report.facility) => {}
-                Role::Reporter => return Err(MutationError::forbidden_facility()),
-                Role::Outreach => return Err(MutationError::forbidden_role()),
-            }
-            report.check_time(now)?;
-            Ok(report)
-        }
+/// Checks a mutation without the database: parsing, the clock, its content hash.
+pub fn prepare(mutation: &Mutation, now: DateTime<Utc>) -> Prepared {
+    let parsed = mutation.parse().map(|parsed| match parsed {
+        ParsedMutation::LoadReport(report) => report,
     });
+    let on_time = match &parsed {
+        Ok(report) => report.check_time(now).map_err(MutationError::from),
+        Err(_) => Ok(()),
+    };
     Prepared {
         id: mutation.id,
         kind: mutation.kind.clone(),
         content_hash: content_hash(mutation),
         recorded_at: mutation.recorded_at,
-        checked,
+        parsed,
+        on_time,
+    }
+}
+
+/// The account of a working device token, as the writer reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub account_id: i64,
+    pub role: Role,
+    /// The facilities of its scope.
+    pub facilities: Vec<FacilityId>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl Caller {
+    /// Reads a caller from stored columns.
+    pub fn from_row(
+        account_id: i64,
+        role: &str,
+        scope: &str,
+        last_used_at: Option<DateTime<Utc>>,
+    ) -> Result<Self, StoreError> {
+        let account = crate::store::account_from_row(
+            account_id,
+            String::new(),
+            role,
+            scope,
+            DateTime::<Utc>::UNIX_EPOCH,
+            None,
+        )?;
+        Ok(Caller {
+            account_id,
+            role: account.role,
+            facilities: account.scope.facilities,
+            last_used_at,
+        })
+    }
+
+    /// Whether this account may send `report`.
+    fn may_send(&self, report: &LoadReport) -> Result<(), MutationError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Reporter if self.facilities.contains(&report.facility) => Ok(()),
+            Role::Reporter => Err(MutationError::forbidden_facility()),
+            Role::Outreach => Err(MutationError::forbidden_role()),
+        }
     }
 }
 
@@ -156,6 +200,8 @@ fn write_canonical(value: &serde_json::Value, out: &mut String) {
 /// What a group's plan needs from the database, read set-wise before planning.
 #[derive(Debug, Default)]
 pub(crate) struct Known {
+    /// The working device tokens of the group (by hash) and their accounts.
+    pub callers: HashMap<String, Caller>,
     /// Stored mutation ids and their content hashes.
     pub mutations: HashMap<Uuid, String>,
     /// The facilities named by the group that are live.
@@ -167,6 +213,7 @@ pub(crate) struct Known {
 /// What the group reads: the mutation ids, facilities and superseded reports it names.
 #[derive(Debug, Default)]
 pub(crate) struct Wanted {
+    pub tokens: Vec<String>,
     pub mutations: Vec<Uuid>,
     pub facilities: Vec<FacilityId>,
     pub reports: Vec<ReportId>,
@@ -176,9 +223,10 @@ pub(crate) fn wanted(batches: &[PushBatch]) -> Wanted {
     let mut facilities = BTreeSet::new();
     let mut reports = BTreeSet::new();
     let mut mutations = BTreeSet::new();
+    let tokens: BTreeSet<&str> = batches.iter().map(|b| b.token_hash.as_str()).collect();
     for m in batches.iter().flat_map(|b| &b.mutations) {
         mutations.insert(m.id);
-        if let Ok(report) = &m.checked {
+        if let Ok(report) = &m.parsed {
             facilities.insert(report.facility);
             if let Some(old) = report.supersedes {
                 reports.insert(old);
@@ -186,6 +234,7 @@ pub(crate) fn wanted(batches: &[PushBatch]) -> Wanted {
         }
     }
     Wanted {
+        tokens: tokens.into_iter().map(str::to_owned).collect(),
         mutations: mutations.into_iter().collect(),
         facilities: facilities.into_iter().collect(),
         reports: reports.into_iter().collect(),
@@ -208,13 +257,15 @@ pub(crate) struct ReportWrite<'a> {
 /// What a group does: the answers, and the writes that make them true.
 #[derive(Debug)]
 pub(crate) struct Plan<'a> {
-    /// One list of results per push, in order.
-    pub results: Vec<Vec<MutationResult>>,
+    /// One list of results per push, in order; `None` for a push whose token does not work.
+    pub results: Vec<Option<Vec<MutationResult>>>,
     pub writes: Vec<ReportWrite<'a>>,
     /// Reports a correction in the group replaces.
     pub superseded: Vec<ReportId>,
     /// Facilities that got a report: their status is recomputed.
     pub facilities: Vec<FacilityId>,
+    /// Device tokens (hashes) whose `last_used_at` is due to be written.
+    pub touch: Vec<String>,
 }
 
 fn rejected(id: Uuid, error: MutationError) -> MutationResult {
@@ -226,19 +277,32 @@ fn rejected(id: Uuid, error: MutationError) -> MutationResult {
 }
 
 /// Decides every mutation of the group, in order (see the module docs). `known` is updated as
-/// mutations are applied, so later ones see earlier ones.
+/// mutations are applied, so later ones see earlier ones. `now` is the group's receipt time.
 pub(crate) fn plan<'a>(
     batches: &'a [PushBatch],
     known: &mut Known,
+    now: DateTime<Utc>,
 ) -> Result<Plan<'a>, StoreError> {
     let mut plan = Plan {
         results: Vec::with_capacity(batches.len()),
         writes: Vec::new(),
         superseded: Vec::new(),
         facilities: Vec::new(),
+        touch: Vec::new(),
     };
     let mut facilities = BTreeSet::new();
+    let mut touch = BTreeSet::new();
     for batch in batches {
+        let Some(caller) = known.callers.get(&batch.token_hash).cloned() else {
+            plan.results.push(None);
+            continue;
+        };
+        if caller
+            .last_used_at
+            .is_none_or(|at| now - at >= TOUCH_INTERVAL)
+        {
+            touch.insert(batch.token_hash.clone());
+        }
         let mut results = Vec::with_capacity(batch.mutations.len());
         for m in &batch.mutations {
             if let Some(hash) = known.mutations.get(&m.id) {
@@ -253,9 +317,14 @@ pub(crate) fn plan<'a>(
                 });
                 continue;
             }
-            let report = match &m.checked {
+            let checked = m.parsed.as_ref().map_err(Clone::clone).and_then(|report| {
+                caller.may_send(report)?;
+                m.on_time.clone()?;
+                Ok(report)
+            });
+            let report = match checked {
                 Err(error) => {
-                    results.push(rejected(m.id, error.clone()));
+                    results.push(rejected(m.id, error));
                     continue;
                 }
                 Ok(report) => report,
@@ -281,7 +350,7 @@ pub(crate) fn plan<'a>(
             facilities.insert(report.facility);
             plan.writes.push(ReportWrite {
                 id,
-                account_id: batch.account_id,
+                account_id: caller.account_id,
                 report,
                 body,
                 kind: &m.kind,
@@ -294,9 +363,10 @@ pub(crate) fn plan<'a>(
                 error: None,
             });
         }
-        plan.results.push(results);
+        plan.results.push(Some(results));
     }
     plan.facilities = facilities.into_iter().collect();
+    plan.touch = touch.into_iter().collect();
     Ok(plan)
 }
 
@@ -340,15 +410,15 @@ pub(crate) fn status_changes(
 /// A backend's group commit: applies pushes in one transaction, one result list per push.
 #[async_trait]
 pub(crate) trait ApplyGroup: Send + Sync + 'static {
-    async fn apply_group(
-        &self,
-        batches: &[PushBatch],
-    ) -> Result<Vec<Vec<MutationResult>>, StoreError>;
+    async fn apply_group(&self, batches: &[PushBatch]) -> Result<Vec<Answer>, StoreError>;
 }
+
+/// The answer to one push: its results, or `None` when its token does not work.
+pub type Answer = Option<Vec<MutationResult>>;
 
 struct Job {
     batch: PushBatch,
-    reply: oneshot::Sender<Result<Vec<MutationResult>, StoreError>>,
+    reply: oneshot::Sender<Result<Answer, StoreError>>,
 }
 
 /// The queue to a store's single push writer (see the module docs). The writer stops when the
@@ -366,7 +436,7 @@ impl PushQueue {
     }
 
     /// Queues a push and waits until it is committed (or refused).
-    pub async fn push(&self, batch: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+    pub async fn push(&self, batch: PushBatch) -> Result<Answer, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Job { batch, reply })
@@ -391,7 +461,15 @@ async fn writer<A: ApplyGroup>(backend: Arc<A>, mut receiver: mpsc::Receiver<Job
         }
         let (batches, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
+        let started = std::time::Instant::now();
         let (batches, outcome) = run_group(&backend, batches).await;
+        tracing::debug!(
+            pushes = replies.len(),
+            mutations = count,
+            micros = started.elapsed().as_micros() as u64,
+            ok = outcome.is_ok(),
+            "group commit"
+        );
         match outcome {
             Ok(results) => {
                 for (reply, results) in replies.into_iter().zip(results) {
@@ -421,7 +499,7 @@ async fn writer<A: ApplyGroup>(backend: Arc<A>, mut receiver: mpsc::Receiver<Job
 async fn run_group<A: ApplyGroup>(
     backend: &Arc<A>,
     batches: Vec<PushBatch>,
-) -> (Vec<PushBatch>, Result<Vec<Vec<MutationResult>>, StoreError>) {
+) -> (Vec<PushBatch>, Result<Vec<Answer>, StoreError>) {
     let backend = Arc::clone(backend);
     let task = tokio::spawn(async move {
         let outcome = backend.apply_group(&batches).await;

@@ -9,7 +9,7 @@
 //! Pushes go through one writer task ([`super::push::PushQueue`]): it commits whatever pushes
 //! are queued in one `BEGIN IMMEDIATE` transaction, so hundreds of reports share one fsync.
 
-use super::push::{self, ApplyGroup, Known, PushBatch, PushQueue, StatusSource};
+use super::push::{self, Answer, ApplyGroup, Caller, Known, PushBatch, PushQueue, StatusSource};
 use super::{
     account_from_row, check_no_duplicates, code_usable, cursor_seq, device_name, is_demo, now,
     page_from_rows, plan_deletes, plan_upserts, report_record, scope_json, Account, AccountSummary,
@@ -17,13 +17,10 @@ use super::{
     TokenOwner, UpsertOutcome, HISTORY_LIMIT, UPSERT_CHUNK,
 };
 use async_trait::async_trait;
-use caremap_model::{
-    Cursor, Facility, FacilityId, FacilityRecord, MutationResult, PageLimit, ReportRecord,
-};
+use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit, ReportRecord};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqliteConnection, SqlitePool};
-use std::collections::BTreeSet;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
@@ -38,7 +35,8 @@ pub struct SqliteStore {
     pushes: PushQueue,
 }
 
-/// The push writer's side of the store.
+/// The push writer's side of the store: a connection of its own, so a group commit never
+/// queues for one behind the requests' reads.
 struct Writer {
     pool: SqlitePool,
 }
@@ -56,9 +54,12 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        let pushes = PushQueue::start(Writer { pool: pool.clone() });
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options);
+        let pushes = PushQueue::start(Writer { pool: writer });
         Ok(SqliteStore { pool, pushes })
     }
 }
@@ -117,110 +118,146 @@ async fn expire_codes(
     Ok(())
 }
 
-/// Appends `(?, ?, …)` with the ids as text.
-fn push_id_list<'a, T: ToString>(query: &mut QueryBuilder<'a, Sqlite>, ids: &[T]) {
-    query.push("(");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(id.to_string());
-    }
-    query.push(")");
+/// A JSON array of the values as text: SQLite's `json_each(?)` takes a list as one bound value,
+/// so a statement's text is the same for any number of rows (prepared once, cached).
+fn json_list<T: ToString>(values: impl IntoIterator<Item = T>) -> String {
+    serde_json::Value::Array(
+        values
+            .into_iter()
+            .map(|v| serde_json::Value::String(v.to_string()))
+            .collect(),
+    )
+    .to_string()
 }
 
-/// Bound values per row of the multi-row statements of a push (reports: 7).
-const PUSH_CHUNK: usize = 500;
+/// A time as sqlx writes it to SQLite (RFC 3339, `+00:00`), for rows built as JSON.
+fn sqlite_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// Everything a group needs to know, in one statement: the working tokens with their accounts
+/// (`t`), the stored mutation ids (`m`), the live facilities (`f`) and the reports named by
+/// corrections (`r`).
+const READ_KNOWN: &str = "\
+    SELECT 't' AS k, t.token_hash AS a, a.role AS b, a.id AS c, a.scope AS d, t.last_used_at AS e \
+      FROM device_tokens t JOIN accounts a ON a.id = t.account_id \
+     WHERE t.token_hash IN (SELECT value FROM json_each(?1)) \
+       AND t.revoked_at IS NULL AND a.revoked_at IS NULL \
+    UNION ALL SELECT 'm', id, content_hash, NULL, NULL, NULL FROM mutations \
+     WHERE id IN (SELECT value FROM json_each(?2)) \
+    UNION ALL SELECT 'f', id, NULL, NULL, NULL, NULL FROM facilities \
+     WHERE deleted = 0 AND id IN (SELECT value FROM json_each(?3)) \
+    UNION ALL SELECT 'r', id, facility_id, NULL, NULL, NULL FROM reports \
+     WHERE id IN (SELECT value FROM json_each(?4))";
+
+/// The newest countable report of each facility (see `push::STATUS_WINDOW_DAYS`) and its
+/// stored status.
+const READ_NEWEST: &str = "\
+    SELECT f.id, f.status, r.id AS report, r.body, r.received_at FROM facilities f \
+      LEFT JOIN reports r ON r.id = (SELECT n.id FROM reports n \
+           WHERE n.facility_id = f.id AND n.superseded = 0 AND n.as_of >= ?1 \
+           ORDER BY n.as_of DESC, n.received_at DESC, n.id DESC LIMIT 1) \
+     WHERE f.id IN (SELECT value FROM json_each(?2))";
 
 #[async_trait]
 impl ApplyGroup for Writer {
-    async fn apply_group(
-        &self,
-        batches: &[PushBatch],
-    ) -> Result<Vec<Vec<MutationResult>>, StoreError> {
+    async fn apply_group(&self, batches: &[PushBatch]) -> Result<Vec<Answer>, StoreError> {
         let received_at = now();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let wanted = push::wanted(batches);
         let mut known = Known::default();
-        for chunk in wanted.mutations.chunks(PUSH_CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("SELECT id, content_hash FROM mutations WHERE id IN ");
-            push_id_list(&mut q, chunk);
-            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            for (id, hash) in rows {
-                known.mutations.insert(parse_id(&id)?, hash);
-            }
-        }
-        for chunk in wanted.facilities.chunks(PUSH_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT id FROM facilities WHERE deleted = 0 AND id IN ",
-            );
-            push_id_list(&mut q, chunk);
-            let rows: Vec<String> = q.build_query_scalar().fetch_all(&mut *tx).await?;
-            for id in rows {
-                known
-                    .live_facilities
-                    .insert(FacilityId::from(parse_id(&id)?));
-            }
-        }
-        for chunk in wanted.reports.chunks(PUSH_CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("SELECT id, facility_id FROM reports WHERE id IN ");
-            push_id_list(&mut q, chunk);
-            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-            for (id, facility) in rows {
-                known.reports.insert(
-                    parse_id(&id)?.into(),
-                    FacilityId::from(parse_id(&facility)?),
-                );
+        let rows = sqlx::query(READ_KNOWN)
+            .bind(json_list(&wanted.tokens))
+            .bind(json_list(&wanted.mutations))
+            .bind(json_list(&wanted.facilities))
+            .bind(json_list(&wanted.reports))
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in rows {
+            let kind: String = row.try_get("k")?;
+            let a: String = row.try_get("a")?;
+            match kind.as_str() {
+                "t" => {
+                    let caller = Caller::from_row(
+                        row.try_get("c")?,
+                        &row.try_get::<String, _>("b")?,
+                        &row.try_get::<String, _>("d")?,
+                        row.try_get("e")?,
+                    )?;
+                    known.callers.insert(a, caller);
+                }
+                "m" => {
+                    known.mutations.insert(parse_id(&a)?, row.try_get("b")?);
+                }
+                "f" => {
+                    known
+                        .live_facilities
+                        .insert(FacilityId::from(parse_id(&a)?));
+                }
+                _ => {
+                    let facility: String = row.try_get("b")?;
+                    known
+                        .reports
+                        .insert(parse_id(&a)?.into(), FacilityId::from(parse_id(&facility)?));
+                }
             }
         }
 
-        let plan = push::plan(batches, &mut known)?;
-        for chunk in plan.writes.chunks(PUSH_CHUNK) {
-            let mut reports = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO reports (id, facility_id, account_id, as_of, recorded_at, received_at, body) ",
-            );
-            reports.push_values(chunk, |mut row, w| {
-                row.push_bind(w.id.to_string())
-                    .push_bind(w.report.facility.to_string())
-                    .push_bind(w.account_id)
-                    .push_bind(push::micros(w.report.as_of))
-                    .push_bind(w.recorded_at)
-                    .push_bind(push::micros(received_at))
-                    .push_bind(w.body.as_str());
-            });
-            reports.build().execute(&mut *tx).await?;
-            let mut mutations = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO mutations (id, kind, content_hash, account_id, applied_at) ",
-            );
-            mutations.push_values(chunk, |mut row, w| {
-                row.push_bind(w.id.to_string())
-                    .push_bind(w.kind)
-                    .push_bind(w.content_hash)
-                    .push_bind(w.account_id)
-                    .push_bind(received_at);
-            });
-            mutations.build().execute(&mut *tx).await?;
+        let plan = push::plan(batches, &mut known, received_at)?;
+        if !plan.writes.is_empty() {
+            let rows = serde_json::Value::Array(
+                plan.writes
+                    .iter()
+                    .map(|w| {
+                        serde_json::json!([
+                            w.id.to_string(),
+                            w.report.facility.to_string(),
+                            w.account_id,
+                            push::micros(w.report.as_of),
+                            sqlite_time(w.recorded_at),
+                            w.body,
+                            w.kind,
+                            w.content_hash,
+                        ])
+                    })
+                    .collect(),
+            )
+            .to_string();
+            sqlx::query(
+                "INSERT INTO reports (id, facility_id, account_id, as_of, recorded_at, received_at, body) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5 \
+                 FROM json_each(?1)",
+            )
+            .bind(&rows)
+            .bind(push::micros(received_at))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO mutations (id, kind, content_hash, account_id, applied_at) \
+                 SELECT value ->> 0, value ->> 6, value ->> 7, value ->> 2, ?2 FROM json_each(?1)",
+            )
+            .bind(&rows)
+            .bind(received_at)
+            .execute(&mut *tx)
+            .await?;
         }
-        for chunk in plan.superseded.chunks(PUSH_CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("UPDATE reports SET superseded = 1 WHERE id IN ");
-            push_id_list(&mut q, chunk);
-            q.build().execute(&mut *tx).await?;
+        if !plan.superseded.is_empty() {
+            sqlx::query(
+                "UPDATE reports SET superseded = 1 WHERE id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(json_list(&plan.superseded))
+            .execute(&mut *tx)
+            .await?;
         }
 
-        let window_start =
-            push::micros(received_at - chrono::Duration::days(push::STATUS_WINDOW_DAYS));
-        let mut sources = Vec::with_capacity(plan.facilities.len());
-        for chunk in plan.facilities.chunks(PUSH_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT f.id, f.status, r.id AS report, r.body, r.received_at FROM facilities f \
-                 LEFT JOIN reports r ON r.id = (SELECT n.id FROM reports n \
-                 WHERE n.facility_id = f.id AND n.superseded = 0 AND n.as_of >= ",
-            );
-            q.push_bind(window_start);
-            q.push(" ORDER BY n.as_of DESC, n.received_at DESC, n.id DESC LIMIT 1) WHERE f.id IN ");
-            push_id_list(&mut q, chunk);
-            let rows = q.build().fetch_all(&mut *tx).await?;
+        if !plan.facilities.is_empty() {
+            let window_start = received_at - chrono::Duration::days(push::STATUS_WINDOW_DAYS);
+            let rows = sqlx::query(READ_NEWEST)
+                .bind(push::micros(window_start))
+                .bind(json_list(&plan.facilities))
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut sources = Vec::with_capacity(rows.len());
             for row in rows {
                 let facility: String = row.try_get("id")?;
                 let report: Option<String> = row.try_get("report")?;
@@ -241,38 +278,39 @@ impl ApplyGroup for Writer {
                     newest,
                 });
             }
-        }
-        sources.sort_by_key(|s| s.facility);
-        let changes = push::status_changes(sources)?;
-        if !changes.is_empty() {
-            let first_seq = take_seqs(&mut tx, changes.len()).await?;
-            for (chunk, start) in changes
-                .chunks(PUSH_CHUNK)
-                .zip((first_seq..).step_by(PUSH_CHUNK))
-            {
-                let mut q = QueryBuilder::<Sqlite>::new("UPDATE facilities SET status = v.column2, seq = v.column3, version = version + 1, updated_at = ");
-                q.push_bind(received_at);
-                q.push(" FROM (");
-                q.push_values(chunk.iter().zip(start..), |mut row, ((id, status), seq)| {
-                    row.push_bind(id.to_string())
-                        .push_bind(status.as_deref())
-                        .push_bind(seq);
-                });
-                q.push(") AS v WHERE facilities.id = v.column1");
-                q.build().execute(&mut *tx).await?;
+            sources.sort_by_key(|s| s.facility);
+            let changes = push::status_changes(sources)?;
+            if !changes.is_empty() {
+                let first_seq = take_seqs(&mut tx, changes.len()).await?;
+                let rows = serde_json::Value::Array(
+                    changes
+                        .iter()
+                        .zip(first_seq..)
+                        .map(|((id, status), seq)| serde_json::json!([id.to_string(), status, seq]))
+                        .collect(),
+                )
+                .to_string();
+                sqlx::query(
+                    "UPDATE facilities SET status = v.value ->> 1, seq = v.value ->> 2, \
+                     version = version + 1, updated_at = ?2 \
+                     FROM json_each(?1) AS v WHERE facilities.id = v.value ->> 0",
+                )
+                .bind(&rows)
+                .bind(received_at)
+                .execute(&mut *tx)
+                .await?;
             }
         }
 
-        let touch: BTreeSet<&str> = batches
-            .iter()
-            .filter_map(|b| b.touch_token.as_deref())
-            .collect();
-        if !touch.is_empty() {
-            let mut q = QueryBuilder::<Sqlite>::new("UPDATE device_tokens SET last_used_at = ");
-            q.push_bind(received_at);
-            q.push(" WHERE token_hash IN ");
-            push_id_list(&mut q, &touch.into_iter().collect::<Vec<_>>());
-            q.build().execute(&mut *tx).await?;
+        if !plan.touch.is_empty() {
+            sqlx::query(
+                "UPDATE device_tokens SET last_used_at = ?1 \
+                 WHERE token_hash IN (SELECT value FROM json_each(?2))",
+            )
+            .bind(received_at)
+            .bind(json_list(&plan.touch))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(plan.results)
@@ -729,7 +767,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn push(&self, batch: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+    async fn push(&self, batch: PushBatch) -> Result<Answer, StoreError> {
         self.pushes.push(batch).await
     }
 

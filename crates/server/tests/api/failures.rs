@@ -113,7 +113,7 @@ impl Store for BrokenStore {
     async fn touch_token(&self, _: &str) -> Result<(), StoreError> {
         self.fail().await
     }
-    async fn push(&self, _: PushBatch) -> Result<Vec<MutationResult>, StoreError> {
+    async fn push(&self, _: PushBatch) -> Result<Option<Vec<MutationResult>>, StoreError> {
         self.fail().await
     }
     async fn report_history(
