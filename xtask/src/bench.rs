@@ -73,11 +73,30 @@ pub fn all() -> Result<()> {
     );
     drop(server);
 
+    note(&mut failures, push());
+
     if failures.is_empty() {
         Ok(())
     } else {
         Err(format!("some measurements did not run: {}", failures.join("; ")).into())
     }
+}
+
+/// Durable load-report acknowledgements per second and push latency at 1, 50 and 200 concurrent
+/// clients (`crates/server/examples/push_bench.rs`: the real app in-process on loopback, SQLite
+/// in a temporary file, then PostgreSQL when reachable).
+pub fn push() -> Result<()> {
+    shell::step("push: durable report acknowledgements per second, 1/50/200 clients");
+    Cmd::new("cargo")
+        .args([
+            "run",
+            "--release",
+            "--package",
+            "caremap-server",
+            "--example",
+            "push_bench",
+        ])
+        .run()
 }
 
 /// Keeps going after a measurement that failed to run, so the others still print their figures.
