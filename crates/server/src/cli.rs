@@ -44,6 +44,9 @@ pub enum Command {
         /// Seed a synthetic registry of this many facilities (1 to 200000) instead.
         #[arg(long, value_name = "N", value_parser = parse_size)]
         size: Option<usize>,
+        /// Also push today's demo load reports (about 40 % of the demo clinics get a status).
+        #[arg(long, conflicts_with = "size")]
+        reports: bool,
     },
     /// Import a registry file (GeoJSON from OpenStreetMap, or the CSV template).
     Import {
@@ -124,6 +127,10 @@ pub struct ServeArgs {
     /// Seed the demo registry when the database has no facilities.
     #[arg(long)]
     pub demo_if_empty: bool,
+    /// Push today's demo load reports at start-up when the registry holds demo data (once a
+    /// day: the reports of a day are stored once), so the map shows crowding.
+    #[arg(long, env = "CAREMAP_DEMO_REPORTS")]
+    pub demo_reports: bool,
     /// A facility's status turns "ageing" after this many minutes.
     #[arg(long, env = "CAREMAP_FRESH_AGEING_MINUTES", default_value_t = FreshnessThresholds::default().ageing_after_minutes)]
     pub fresh_ageing_minutes: u32,
@@ -148,7 +155,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(open(&cli.database).await?, args).await,
-        Command::Demo { replace, size } => {
+        Command::Demo {
+            replace,
+            size,
+            reports,
+        } => {
             let store = open(&cli.database).await?;
             let started = std::time::Instant::now();
             let s = match size {
@@ -163,6 +174,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 s.deleted,
                 started.elapsed().as_secs_f64()
             );
+            if reports {
+                let r = demo::reports::seed_reports(store.as_ref(), Utc::now()).await?;
+                println!(
+                    "演示报告 / demo load reports: stored {} · already there {}",
+                    r.applied, r.skipped
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
@@ -205,6 +223,10 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
     if args.demo_if_empty && store.count().await? == 0 {
         let s = demo::seed(store.as_ref(), false).await?;
         tracing::info!(added = s.added, "database was empty: demo registry seeded");
+    }
+    if args.demo_reports && store.has_demo_data().await? {
+        let r = demo::reports::seed_reports(store.as_ref(), Utc::now()).await?;
+        tracing::info!(stored = r.applied, "demo load reports");
     }
     let freshness = FreshnessThresholds::new(args.fresh_ageing_minutes, args.fresh_stale_minutes)
         .map_err(anyhow::Error::msg)?;

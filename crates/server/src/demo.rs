@@ -7,6 +7,9 @@
 //! says so: “（演示）” in Chinese, “(demo)” in English. The PWA shows a demo banner while any
 //! demo facility is in the registry (`GET /api/v1/config` → `demo: true`).
 //!
+//! [`reports`] adds plausible load reports for about 40 % of its clinics, so the map shows
+//! crowding and shortages.
+//!
 //! [`synthetic`] makes registries of any size up to 200,000 over the whole of Zhejiang, for
 //! tests and benchmarks of large registries (`demo --size N`).
 
@@ -21,6 +24,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeSet, HashSet};
 
+pub mod reports;
 pub mod synthetic;
 
 const SEED: u64 = 0x5959_2026;
@@ -478,6 +482,9 @@ pub enum SeedError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No device token could be made for the demo reports.
+    #[error("cannot make the demo account's token: {0}")]
+    Random(String),
 }
 
 /// Writes the demo registry. With `replace`, every facility that is not part of it is deleted

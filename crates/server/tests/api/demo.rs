@@ -35,3 +35,33 @@ fn the_demo_registry_is_deterministic_complete_and_marked() {
         .iter()
         .any(|(_, f)| matches!(f.operational, caremap_model::Operational::Reduced { .. })));
 }
+
+/// Demo load reports: statuses for about 40 % of the clinics, through the push path, once a day.
+async fn demo_reports_give_statuses_once(backend: crate::helpers::Backend) {
+    let Some(app) = crate::helpers::spawn_app(backend).await else {
+        return;
+    };
+    demo::seed(app.store.as_ref(), false).await.expect("seed");
+    let now = chrono::Utc::now();
+    let first = demo::reports::seed_reports(app.store.as_ref(), now)
+        .await
+        .expect("reports");
+    assert!(first.applied > 100, "{first:?}");
+    assert_eq!(first.skipped, 0);
+    let again = demo::reports::seed_reports(app.store.as_ref(), now + chrono::Duration::minutes(1))
+        .await
+        .expect("again");
+    assert_eq!(again.applied, 0, "{again:?}");
+    let page: caremap_model::RegistryPage =
+        serde_json::from_value(app.get_json("/api/v1/registry?limit=5000").await).expect("feed");
+    let with_status = page.items.iter().filter(|r| r.status.is_some()).count();
+    assert_eq!(with_status, first.applied);
+    // Read by anyone, without the account's identity.
+    let some = page.items.iter().find(|r| r.status.is_some()).expect("one");
+    let history = app
+        .get_json(&format!("/api/v1/facilities/{}/reports", some.id))
+        .await;
+    assert_eq!(history["reports"].as_array().map(Vec::len), Some(1));
+}
+
+crate::on_every_backend!(demo_reports_give_statuses_once);
