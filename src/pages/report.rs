@@ -119,7 +119,12 @@ pub fn ReportPage() -> impl IntoView {
                 }
                 .into_any(),
             }}
-            <OutboxStatus />
+            // Said once there is something to say: reports waiting, or sent from this phone.
+            <Show when=move || {
+                reporting.outbox.with(|o| !o.is_empty()) || reporting.sent.with(|s| !s.is_empty())
+            }>
+                <OutboxStatus />
+            </Show>
             <ReportHistory />
         </main>
     }
@@ -1076,9 +1081,11 @@ fn HistoryItem(item: Item) -> impl IntoView {
                             {reason}
                         </p>
                         <div class="history-actions">
-                            <button type="button" class="button" data-testid="fix" on:click=fix>
-                                {t!(i18n, report_fix)}
-                            </button>
+                            <Show when=enrolled>
+                                <button type="button" class="button" data-testid="fix" on:click=fix>
+                                    {t!(i18n, report_fix)}
+                                </button>
+                            </Show>
                             <button type="button" class="button button-secondary" data-testid="discard" on:click=discard>
                                 {t!(i18n, report_discard)}
                             </button>

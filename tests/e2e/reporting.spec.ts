@@ -20,6 +20,35 @@ import * as path from 'node:path';
 import { distDir, serverBin, watchPage, type FacilityRecord } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../..');
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's WCAG 2.1 A and AA rules on the page as it is now, violations as readable text. */
+async function axeViolations(page: Page): Promise<string[]> {
+  // page.evaluate is not subject to the page's CSP (an injected <script> would be).
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const axe = (window as any).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return result.violations.map((v: any) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      `[${v.impact}] ${v.id}: ${v.help}\n  ${v.nodes.map((n: any) => n.target.join(' ')).join('\n  ')}`,
+    );
+  });
+}
+
+/** The visible buttons, links, fields and choices of the report page smaller than 48 x 48 px. */
+async function smallTargets(page: Page): Promise<string[]> {
+  return page.locator('main').evaluate((main) =>
+    [...main.querySelectorAll('button, a, input:not([type=radio]), textarea, label.choice')]
+      .map((el) => ({ el, box: el.getBoundingClientRect() }))
+      .filter(({ box }) => box.width > 0 && (box.height < 48 || box.width < 48))
+      .map(({ el, box }) => `${el.outerHTML.slice(0, 80)} ${box.width}x${box.height}`),
+  );
+}
 
 type ReportRecord = {
   id: string;
@@ -408,6 +437,20 @@ test('a report the server refuses is shown with its reason in Chinese, and the f
     const refusedId = await refused.getAttribute('data-id');
     expect(await server.reports(clinics[1].id)).toEqual([]);
 
+    // The page with a refused report, a form and its errors passes axe, and every target is
+    // at least 48 px, in both text modes.
+    await page.getByLabel('今日发热病人数').fill('很多');
+    await page.getByTestId('report-submit').click();
+    await expect(page.getByLabel('今日发热病人数')).toHaveAttribute('aria-invalid', 'true');
+    for (const large of [false, true]) {
+      if (large) await page.getByTestId('large-text-toggle').click();
+      const violations = await axeViolations(page);
+      expect(violations, violations.join('\n')).toEqual([]);
+      expect(await smallTargets(page)).toEqual([]);
+    }
+    await page.getByTestId('large-text-toggle').click();
+    await page.getByLabel('今日发热病人数').fill('');
+
     // In English the reason is the model's English words.
     await page.getByTestId('lang-switch').click();
     await expect(refused.getByTestId('reject-reason')).toContainText(
@@ -451,7 +494,7 @@ test('a revoked phone says so and keeps its unsent reports until a new code is e
     const guard = watchPage(page);
     await enroll(page, first.code, '赵医生');
 
-    // A wrong code is refused beside the field, in the server's words.
+    // The health office revokes the account; the next push is answered 401.
     server.cli('user', 'revoke', first.account);
     await context.setOffline(true);
     await submitReport(page, { status: 'open', outpatients: 9, fever: 1, wait: 5, doctors: 1 });
@@ -460,11 +503,12 @@ test('a revoked phone says so and keeps its unsent reports until a new code is e
     await expect(page.getByTestId('outbox-status')).toHaveAttribute('data-state', 'revoked');
     await expect(entriesIn(page, 'pending')).toHaveCount(1);
 
-    // The health office gives a new code (a new account for the same clinic).
+    // A wrong code is refused beside the field, in the server's words.
     await page.getByTestId('enroll-code').fill('ABCD-EFGH-JKMN');
     await page.getByTestId('enroll-submit').click();
     await expect(page.getByTestId('enroll-code')).toHaveAttribute('aria-invalid', 'true');
     await expect(page.getByTestId('enroll-code-error')).not.toBeEmpty();
+    // The health office gives a new code (a new account for the same clinic).
     const second = server.addDoctor('赵医生', [clinic.id]);
     await page.getByTestId('enroll-code').fill(second.code);
     await page.getByTestId('enroll-submit').click();
