@@ -14,7 +14,9 @@
 //! its own, and sends single-report pushes back to back, each waiting for its answer, for a
 //! fixed time per level. Every answer must be 200 with `applied`; anything else is counted as an
 //! error. The load generator shares the machine's cores with the server, as a phone's traffic
-//! would not, so the figures are a lower bound of the server alone.
+//! would not, so the figures are a lower bound of the server alone; the CPU time per
+//! acknowledgement (server and load generator together) is printed too, since it does not
+//! depend on what else the machine is doing.
 
 use caremap_model::{
     AdminArea, AreaName, ExternalId, Facility, FacilityId, FacilityKind, Field, LatLon, Name,
@@ -249,6 +251,18 @@ struct Level {
     errors: u64,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// CPU time of this process (server and load generator together) during the level.
+    cpu: Option<Duration>,
+}
+
+/// This process's CPU time so far (user + system), from /proc (Linux); `None` elsewhere.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux we run on.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 impl Level {
@@ -262,8 +276,16 @@ impl Level {
             let i = ((n as f64 * q).ceil() as usize).clamp(1, n) - 1;
             self.latencies[i].as_secs_f64() * 1000.0
         };
+        let cpu = match self.cpu {
+            Some(cpu) if self.acks > 0 => format!(
+                "; CPU {:.0} µs/ack, {:.2} cores (server and load generator)",
+                cpu.as_secs_f64() * 1e6 / self.acks as f64,
+                cpu.as_secs_f64() / self.elapsed.as_secs_f64()
+            ),
+            _ => String::new(),
+        };
         println!(
-            "  {clients:>4} clients: {:>8.0} acks/s ({} acks in {:.1} s, {} errors); latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
+            "  {clients:>4} clients: {:>8.0} acks/s ({} acks in {:.1} s, {} errors); latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms{cpu}",
             self.acks as f64 / self.elapsed.as_secs_f64(),
             self.acks,
             self.elapsed.as_secs_f64(),
@@ -283,6 +305,7 @@ async fn run_level(
     seconds: f64,
 ) -> Level {
     let started = Instant::now();
+    let cpu_before = process_cpu();
     let deadline = started + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::with_capacity(tokens.len());
     for (token, facility) in tokens {
@@ -324,6 +347,7 @@ async fn run_level(
         errors: 0,
         elapsed: Duration::ZERO,
         latencies: Vec::new(),
+        cpu: None,
     };
     for task in tasks {
         if let Ok((latencies, errors)) = task.await {
@@ -335,6 +359,9 @@ async fn run_level(
         }
     }
     level.elapsed = started.elapsed();
+    level.cpu = process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     level
 }
 

@@ -204,9 +204,22 @@ async fn openapi_document_lists_every_route() {
         "/api/v1/config",
         "/api/v1/health",
         "/api/v1/openapi.json",
+        "/api/v1/me",
+        "/api/v1/facilities/{id}/reports",
     ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path}");
     }
+    for path in ["/api/v1/enroll", "/api/v1/push"] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path}");
+    }
+    assert_eq!(
+        doc["paths"]["/api/v1/push"]["post"]["security"][0]["bearer"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     let params = doc["paths"]["/api/v1/registry"]["get"]["parameters"]
         .as_array()
         .expect("parameters");
@@ -218,6 +231,16 @@ async fn openapi_document_lists_every_route() {
         "Facility",
         "ErrorBody",
         "ClientConfig",
+        "FacilityStatus",
+        "FreshnessThresholds",
+        "EnrollRequest",
+        "EnrollResponse",
+        "AccountInfo",
+        "PushRequest",
+        "PushResponse",
+        "MutationResult",
+        "ReportHistory",
+        "LoadReport",
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
