@@ -7,8 +7,10 @@
 //!   bits), made when a phone trades a code (`POST /api/v1/enroll`) and shown to it once. Only
 //!   its SHA-256 hex is stored, so a copy of the database lets nobody write. Tokens are
 //!   long-lived (doctors may be offline for weeks) and revoked with their account.
-//! - [`Authenticated`] is the bearer-token extractor of the write endpoints: a missing, unknown
-//!   or revoked token is `401 unauthenticated` with `WWW-Authenticate: Bearer`.
+//! - [`Authenticated`] is the bearer-token extractor of `GET /api/v1/me`: a missing, unknown
+//!   or revoked token is `401 unauthenticated` with `WWW-Authenticate: Bearer`. `POST
+//!   /api/v1/push` only hashes the token ([`BearerHash`]); the store's push writer checks it in
+//!   the transaction that writes (see [`crate::store::push`]), with the same 401.
 //! - [`RateLimiter`] limits enrollment attempts per client address (token bucket).
 //!
 //! Tokens and codes are never logged: log lines name the account id.
