@@ -15,9 +15,7 @@ use crate::components::open_state::{facility_date, now_at_facilities};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang};
 use crate::registry::Registry;
 use caremap_model::status::age_text;
-use caremap_model::{
-    FacilityId, FacilityStatus, Freshness, ReportHistory, ReportedStatus, StockLevel,
-};
+use caremap_model::{FacilityId, Freshness, ReportHistory, ReportedStatus, StockLevel};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -210,19 +208,110 @@ fn StatusBlock(id: FacilityId) -> impl IntoView {
             Lang::Zh => format!("{n} 人"),
             Lang::En => n.to_string(),
         };
-        let FacilityStatus {
-            wait_minutes,
-            outpatients_today,
-            fever_patients_today,
-            doctors_on_duty,
-            ..
-        } = status;
+        // Every row is the same view (one piece of code in the wasm, whatever the row).
+        let mut facts = vec![Fact {
+            label: td_string!(locale, load_reported_status).to_owned(),
+            value: status.status.label(lang).to_owned(),
+            class: Some(reported_class(status.status)),
+            swatch: None,
+            testid: "reported-status",
+        }];
+        if let Some(crowding) = status.crowding {
+            facts.push(Fact {
+                label: td_string!(locale, load_crowding).to_owned(),
+                value: status_words(Some(crowding), status.status, lang).to_owned(),
+                class: Some(crowd_text_class(Some(crowding), stale)),
+                swatch: Some(format!("crowd-swatch{}", badge.classes())),
+                testid: "crowding",
+            });
+        }
+        if let Some(m) = status.wait_minutes {
+            facts.push(Fact {
+                label: td_string!(locale, load_wait).to_owned(),
+                value: td_string!(locale, load_wait_value, minutes = m.to_string()).to_string(),
+                class: None,
+                swatch: None,
+                testid: "wait",
+            });
+        }
+        let counts = [
+            (
+                status.outpatients_today,
+                lang.pick("门诊", "Outpatients"),
+                "outpatients",
+            ),
+            (
+                status.fever_patients_today,
+                lang.pick("发热患者", "Fever patients"),
+                "fever-patients",
+            ),
+        ];
+        for (count, what, testid) in counts {
+            if let Some(n) = count {
+                let label = match lang {
+                    Lang::Zh => format!("{day}{what}"),
+                    Lang::En => format!("{what} {day}"),
+                };
+                facts.push(Fact {
+                    label,
+                    value: people(n),
+                    class: None,
+                    swatch: None,
+                    testid,
+                });
+            }
+        }
+        if let Some(n) = status.doctors_on_duty {
+            facts.push(Fact {
+                label: td_string!(locale, load_doctors).to_owned(),
+                value: people(n),
+                class: None,
+                swatch: None,
+                testid: "doctors",
+            });
+        }
         let stock: Vec<_> = {
             let mut items: Vec<_> = status.stock.iter().map(|(i, l)| (*i, *l)).collect();
             // Shortages first, out before low, as the list says them.
             items.sort_by_key(|(item, level)| (std::cmp::Reverse(*level), *item));
             items
         };
+        let freshness_mark = (freshness != Freshness::Fresh).then(|| {
+            view! {
+                " · "
+                <span class=if stale { "stale-mark" } else { "ageing-mark" } data-testid="freshness">
+                    {freshness.label(lang)}
+                </span>
+            }
+        });
+        let stale_note = stale.then(|| {
+            view! {
+                <p class="stale-note" data-testid="stale-note">
+                    {td_string!(locale, load_stale_note, hours = hours.as_str()).to_string()}
+                </p>
+            }
+        });
+        let stock = (!stock.is_empty()).then(|| {
+            view! {
+                <dt>{td_string!(locale, load_stock)}</dt>
+                <dd>
+                    <ul class="stock" data-testid="stock">
+                        {stock
+                            .into_iter()
+                            .map(|(item, level)| {
+                                view! {
+                                    <li class=stock_class(level) data-item=item.as_str() data-level=level.as_str()>
+                                        {item.label(lang)}
+                                        {lang.pick("：", ": ")}
+                                        <strong>{level.label(lang)}</strong>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </dd>
+            }
+        });
         view! {
             <section
                 class=if stale { "load-status is-stale" } else { "load-status" }
@@ -231,117 +320,51 @@ fn StatusBlock(id: FacilityId) -> impl IntoView {
                 data-crowding=status.crowding.map(|c| c.as_str())
                 aria-labelledby="load-title"
             >
-                <h2 id="load-title" class="section-title">{t!(i18n, load_title)}</h2>
+                <h2 id="load-title" class="section-title">{td_string!(locale, load_title)}</h2>
                 <p class="load-as-of" data-testid="status-age">
                     {td_string!(locale, load_as_of)}
                     {lang.pick("：", ": ")}
                     {time_text(status.as_of, lang)}
                     " · "
                     <strong>{age_text(status.as_of, now, lang)}</strong>
-                    {(freshness != Freshness::Fresh)
-                        .then(|| {
-                            view! {
-                                " · "
-                                <span class=if stale { "stale-mark" } else { "ageing-mark" } data-testid="freshness">
-                                    {freshness.label(lang)}
-                                </span>
-                            }
-                        })}
+                    {freshness_mark}
                 </p>
-                {stale
-                    .then(|| {
-                        view! {
-                            <p class="stale-note" data-testid="stale-note">
-                                {td_string!(locale, load_stale_note, hours = hours.as_str()).to_string()}
-                            </p>
-                        }
-                    })}
+                {stale_note}
                 <dl class="facts load-facts">
-                    <dt>{t!(i18n, load_reported_status)}</dt>
-                    <dd>
-                        <span class=reported_class(status.status) data-testid="reported-status">
-                            {status.status.label(lang)}
-                        </span>
-                    </dd>
-                    {status
-                        .crowding
-                        .map(|crowding| {
+                    {facts
+                        .into_iter()
+                        .map(|fact| {
                             view! {
-                                <dt>{t!(i18n, load_crowding)}</dt>
+                                <dt>{fact.label}</dt>
                                 <dd>
-                                    <span class=format!("crowd-swatch{}", badge.classes()) aria-hidden="true"></span>
-                                    " "
-                                    <span class=crowd_text_class(Some(crowding), stale) data-testid="crowding">
-                                        {status_words(Some(crowding), status.status, lang)}
+                                    {fact
+                                        .swatch
+                                        .map(|class| {
+                                            view! { <span class=class aria-hidden="true"></span> " " }
+                                        })}
+                                    <span class=fact.class data-testid=fact.testid>
+                                        {fact.value}
                                     </span>
                                 </dd>
                             }
-                        })}
-                    {wait_minutes
-                        .map(|m| {
-                            view! {
-                                <dt>{t!(i18n, load_wait)}</dt>
-                                <dd data-testid="wait">
-                                    {td_string!(locale, load_wait_value, minutes = m.to_string()).to_string()}
-                                </dd>
-                            }
-                        })}
-                    {outpatients_today
-                        .map(|n| {
-                            let label = match lang {
-                                Lang::Zh => format!("{day}门诊"),
-                                Lang::En => format!("Outpatients {day}"),
-                            };
-                            view! {
-                                <dt>{label}</dt>
-                                <dd data-testid="outpatients">{people(n)}</dd>
-                            }
-                        })}
-                    {fever_patients_today
-                        .map(|n| {
-                            let label = match lang {
-                                Lang::Zh => format!("{day}发热患者"),
-                                Lang::En => format!("Fever patients {day}"),
-                            };
-                            view! {
-                                <dt>{label}</dt>
-                                <dd data-testid="fever-patients">{people(n)}</dd>
-                            }
-                        })}
-                    {doctors_on_duty
-                        .map(|n| {
-                            view! {
-                                <dt>{t!(i18n, load_doctors)}</dt>
-                                <dd data-testid="doctors">{people(n)}</dd>
-                            }
-                        })}
-                    {(!stock.is_empty())
-                        .then(|| {
-                            view! {
-                                <dt>{t!(i18n, load_stock)}</dt>
-                                <dd>
-                                    <ul class="stock" data-testid="stock">
-                                        {stock
-                                            .into_iter()
-                                            .map(|(item, level)| {
-                                                view! {
-                                                    <li class=stock_class(level) data-item=item.as_str() data-level=level.as_str()>
-                                                        {item.label(lang)}
-                                                        {lang.pick("：", ": ")}
-                                                        <strong>{level.label(lang)}</strong>
-                                                    </li>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </ul>
-                                </dd>
-                            }
-                        })}
+                        })
+                        .collect_view()}
+                    {stock}
                 </dl>
             </section>
         }
         .into_any()
     }
+}
+
+/// One row of the status block.
+struct Fact {
+    label: String,
+    value: String,
+    class: Option<&'static str>,
+    /// The classes of a badge before the value.
+    swatch: Option<String>,
+    testid: &'static str,
 }
 
 /// Today's load and the chart of the last seven days, from the history endpoint (or the copy
@@ -491,11 +514,6 @@ fn day_label(date: NaiveDate, today: NaiveDate, lang: Lang) -> &'static str {
     lang.pick(zh, en)
 }
 
-/// A percentage attribute value, e.g. "12.5%".
-fn pct(v: f64) -> String {
-    format!("{v:.2}%")
-}
-
 /// The plot area, in percent of the chart's height: bars stand on `BASE` and the tallest
 /// reaches `TOP` (room above for its figure, below for the day).
 const TOP: f64 = 16.0;
@@ -503,12 +521,10 @@ const BASE: f64 = 80.0;
 
 /// The bar chart: per day a bar for the outpatients with its figure above, and inside it a
 /// narrower, darker bar for the fever patients among them (never more than the outpatients).
-/// A day without a report has no bar and a dash.
-fn chart(
-    week: &[(NaiveDate, Option<DayLoad>)],
-    today: NaiveDate,
-    lang: Lang,
-) -> impl IntoView + use<> {
+/// A day without a report has no bar and a dash. Written as SVG markup (one string, a fraction
+/// of the wasm that as many view elements would take); every text in it is ours and escaped.
+fn chart_svg(week: &[(NaiveDate, Option<DayLoad>)], today: NaiveDate, lang: Lang) -> String {
+    use std::fmt::Write;
     let max = week
         .iter()
         .filter_map(|(_, l)| l.map(|l| l.outpatients.unwrap_or(0).max(l.fever.unwrap_or(0))))
@@ -517,69 +533,69 @@ fn chart(
         .max(1);
     let column = 100.0 / week.len().max(1) as f64;
     let height = |n: u32| (BASE - TOP) * f64::from(n) / f64::from(max);
-    let columns = week
-        .iter()
-        .enumerate()
-        .map(|(i, (date, load))| {
-            let centre = column * (i as f64 + 0.5);
-            let outer = column * 0.62;
-            let inner = column * 0.3;
-            let outpatients = load.and_then(|l| l.outpatients);
-            let fever = load.and_then(|l| l.fever);
-            let figure_at = BASE - outpatients.or(fever).map(height).unwrap_or(0.0) - 2.5;
-            let figure = match (outpatients, fever) {
-                (Some(n), _) => n.to_string(),
-                (None, Some(f)) => f.to_string(),
-                (None, None) => "–".to_owned(),
-            };
-            view! {
-                <g class=if *date == today { "chart-day is-today" } else { "chart-day" } data-date=date.to_string()>
-                    {outpatients
-                        .map(|n| {
-                            view! {
-                                <rect
-                                    class="bar-outpatients"
-                                    x=pct(centre - outer / 2.0)
-                                    width=pct(outer)
-                                    y=pct(BASE - height(n))
-                                    height=pct(height(n))
-                                    data-value=n.to_string()
-                                ></rect>
-                            }
-                        })}
-                    {fever
-                        .map(|n| {
-                            view! {
-                                <rect
-                                    class="bar-fever"
-                                    x=pct(centre - inner / 2.0)
-                                    width=pct(inner)
-                                    y=pct(BASE - height(n))
-                                    height=pct(height(n))
-                                    data-value=n.to_string()
-                                ></rect>
-                            }
-                        })}
-                    <text class="chart-figure" x=pct(centre) y=pct(figure_at) text-anchor="middle">
-                        {figure}
-                    </text>
-                    <text class="chart-day-label" x=pct(centre) y="95%" text-anchor="middle">
-                        {day_label(*date, today, lang)}
-                    </text>
-                </g>
-            }
-        })
-        .collect_view();
     let label = lang.pick(
         "近 7 天每日门诊人数（深色为其中发热患者）柱状图，数据见下表",
         "Bar chart of outpatients per day over the last 7 days (the darker bars: those with fever); the figures are in the table below",
     );
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="load-chart" data-testid="load-chart" role="img" aria-label="{}"><line class="chart-axis" x1="0" x2="100%" y1="{BASE}%" y2="{BASE}%"></line>"#,
+        escape(label)
+    );
+    for (i, (date, load)) in week.iter().enumerate() {
+        let centre = column * (i as f64 + 0.5);
+        let outpatients = load.and_then(|l| l.outpatients);
+        let fever = load.and_then(|l| l.fever);
+        let today_class = if *date == today { " is-today" } else { "" };
+        let _ = write!(
+            svg,
+            r#"<g class="chart-day{today_class}" data-date="{date}">"#
+        );
+        for (value, class, width) in [
+            (outpatients, "bar-outpatients", column * 0.62),
+            (fever, "bar-fever", column * 0.3),
+        ] {
+            if let Some(n) = value {
+                let h = height(n);
+                let _ = write!(
+                    svg,
+                    r#"<rect class="{class}" x="{:.2}%" width="{width:.2}%" y="{:.2}%" height="{h:.2}%" data-value="{n}"></rect>"#,
+                    centre - width / 2.0,
+                    BASE - h,
+                );
+            }
+        }
+        let figure = match outpatients.or(fever) {
+            Some(n) => n.to_string(),
+            None => "–".to_owned(),
+        };
+        let figure_at = BASE - outpatients.or(fever).map(height).unwrap_or(0.0) - 2.5;
+        let _ = write!(
+            svg,
+            r#"<text class="chart-figure" x="{centre:.2}%" y="{figure_at:.2}%" text-anchor="middle">{figure}</text><text class="chart-day-label" x="{centre:.2}%" y="95%" text-anchor="middle">{}</text></g>"#,
+            escape(day_label(*date, today, lang)),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Text for markup: `&`, `<`, `>` and `"` escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The chart and its key.
+fn chart(
+    week: &[(NaiveDate, Option<DayLoad>)],
+    today: NaiveDate,
+    lang: Lang,
+) -> impl IntoView + use<> {
     view! {
         <figure class="load-chart-figure">
-            <svg class="load-chart" data-testid="load-chart" role="img" aria-label=label>
-                <line class="chart-axis" x1="0" x2="100%" y1=pct(BASE) y2=pct(BASE)></line>
-                {columns}
-            </svg>
+            <div class="load-chart-box" inner_html=chart_svg(week, today, lang)></div>
             <figcaption class="chart-key" aria-hidden="true">
                 <span class="key key-outpatients"></span>
                 {lang.pick("门诊人数", "Outpatients")}
@@ -702,15 +718,50 @@ mod tests {
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]
+    fn the_chart_scales_bars_to_the_busiest_day() {
+        let d = |s: &str| s.parse::<NaiveDate>().expect("date");
+        let loads = [
+            DayLoad {
+                date: d("2026-11-27"),
+                outpatients: Some(50),
+                fever: Some(10),
+            },
+            DayLoad {
+                date: d("2026-11-29"),
+                outpatients: Some(100),
+                fever: None,
+            },
+        ];
+        let svg = chart_svg(
+            &last_days(&loads, d("2026-11-29")),
+            d("2026-11-29"),
+            Lang::Zh,
+        );
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<g ").count(), CHART_DAYS);
+        assert!(
+            svg.contains(r#"y="16.00%" height="64.00%" data-value="100""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"height="32.00%" data-value="50""#), "{svg}");
+        assert!(svg.contains(r#"class="bar-fever""#));
+        assert!(!svg.contains("style"));
+        assert_eq!(
+            escape(r#"<a href="x">&"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;"
+        );
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
     fn times_and_dates_read_on_the_facilities_clock() {
         let at: DateTime<Utc> = "2026-11-28T23:05:00Z".parse().expect("time");
         assert_eq!(time_text(at, Lang::Zh), "11月29日 07:05");
         assert_eq!(time_text(at, Lang::En), "29 Nov 07:05");
         let today = "2026-11-29".parse().expect("date");
         assert_eq!(day_label(today, today, Lang::Zh), "今天");
-        assert_eq!(
-            day_label(today - Duration::days(1), today, Lang::En),
-            "11/28"
-        );
+        // 2026-11-28 is a Saturday.
+        let saturday = today - Duration::days(1);
+        assert_eq!(day_label(saturday, today, Lang::En), "Sat");
+        assert_eq!(day_label(saturday, today, Lang::Zh), "周六");
     }
 }
