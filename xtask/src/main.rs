@@ -4,7 +4,8 @@
 //!   lockfile's version, npm packages, Chromium for the browser tests); idempotent.
 //! - `cargo xtask build`  builds the PWA into `dist/` with Trunk (release, offline).
 //! - `cargo xtask run`    builds, then serves the PWA and the API on http://127.0.0.1:8080 with an
-//!   embedded SQLite database seeded with the demo registry. Extra arguments go to `serve`.
+//!   embedded SQLite database seeded with the demo registry and today's demo load reports.
+//!   Extra arguments go to `serve`.
 //! - `cargo xtask test`   every check and test: fmt, clippy, unit, server integration on SQLite and
 //!   PostgreSQL, end-to-end Playwright tests in headless Chromium.
 //! - `cargo xtask bench`  measures the budgets of DESIGN.md and prints the figures.
@@ -75,6 +76,8 @@ fn run(serve_args: &[String]) -> Result<()> {
         ])
         .args([
             "--demo-if-empty",
+            // Today's demo load reports, so the demo map shows crowding and shortages.
+            "--demo-reports",
             "--dist",
             "dist",
             "--addr",
