@@ -295,6 +295,16 @@ pub async fn facility_reports(id: FacilityId, days: u32) -> Result<ReportHistory
     get_json(&format!("/api/v1/facilities/{id}/reports?days={days}")).await
 }
 
+/// The same history read into `T`, a view of [`ReportHistory`] with only the fields a caller
+/// needs: the residents' 7-day chart reads a few numbers of each report and need not link the
+/// full reports' parser (and its validation) for them.
+pub async fn facility_reports_as<T: serde::de::DeserializeOwned>(
+    id: FacilityId,
+    days: u32,
+) -> Result<T, ApiError> {
+    get_json(&format!("/api/v1/facilities/{id}/reports?days={days}")).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::components::open_state::{facility_date, now_at_facilities};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang};
 use crate::registry::Registry;
 use caremap_model::status::age_text;
-use caremap_model::{FacilityId, Freshness, ReportHistory, ReportedStatus, StockLevel};
+use caremap_model::{FacilityId, Freshness, ReportedStatus, StockLevel};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -38,10 +38,35 @@ pub struct DayLoad {
     pub fever: Option<u32>,
 }
 
+/// What the chart reads of the history endpoint's answer (`caremap_model::ReportHistory`):
+/// per report its time, receipt, whether a correction replaced it, and its two counts. The
+/// server has validated the reports; the rest of each is not parsed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HistoryLoads {
+    reports: Vec<RecordLoad>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RecordLoad {
+    report: ReportLoad,
+    received_at: DateTime<Utc>,
+    #[serde(default)]
+    superseded: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ReportLoad {
+    as_of: DateTime<Utc>,
+    #[serde(default)]
+    outpatients_today: Option<u32>,
+    #[serde(default)]
+    fever_patients_today: Option<u32>,
+}
+
 /// The day-by-day load of a history, oldest first. Per day, the report with the newest time
 /// (its `as_of`, or its receipt if earlier, as the status takes it) among those not
 /// superseded.
-pub fn daily_loads(history: &ReportHistory) -> Vec<DayLoad> {
+pub fn daily_loads(history: &HistoryLoads) -> Vec<DayLoad> {
     let mut days: BTreeMap<NaiveDate, (DateTime<Utc>, DayLoad)> = BTreeMap::new();
     for record in history.reports.iter().filter(|r| !r.superseded) {
         let at = record.report.as_of.min(record.received_at);
@@ -381,7 +406,7 @@ fn LoadHistory(id: FacilityId) -> impl IntoView {
     };
     if browser_online() {
         spawn_local(async move {
-            let next = match api::facility_reports(id, HISTORY_DAYS).await {
+            let next = match api::facility_reports_as::<HistoryLoads>(id, HISTORY_DAYS).await {
                 Ok(answer) => {
                     let days = daily_loads(&answer);
                     save_cached(
@@ -676,7 +701,8 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test]
     fn one_figure_per_china_day_from_the_newest_report_not_superseded() {
-        let history: ReportHistory = serde_json::from_value(serde_json::json!({
+        // The endpoint's answer, in full: what is not read is ignored.
+        let history: HistoryLoads = serde_json::from_value(serde_json::json!({
             "facility": "00000000-0000-7000-8000-000000000099",
             "reports": [
                 // 29 Nov, 10:00 CST: corrected, so not counted.
