@@ -143,6 +143,18 @@ class DoctorServer {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** `n` village clinics no one has reported for yet (the demo registry has reports for some). */
+  async quietClinics(n: number): Promise<FacilityRecord[]> {
+    const quiet: FacilityRecord[] = [];
+    for (const record of await live(this.baseURL)) {
+      if (record.facility!.kind !== 'village_clinic') continue;
+      if ((await this.reports(record.id)).length === 0) quiet.push(record);
+      if (quiet.length === n) break;
+    }
+    expect(quiet).toHaveLength(n);
+    return quiet;
+  }
+
   /** The facility's reports as the server holds them (the public history endpoint). */
   async reports(facility: string): Promise<ReportRecord[]> {
     const res = await fetch(`${this.baseURL}/api/v1/facilities/${facility}/reports?days=30`);
@@ -225,8 +237,7 @@ test('a doctor enrolls, reports three times with no signal, closes the browser, 
   await server.start();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-doctor-'));
   try {
-    const facilities = await live(server.baseURL);
-    const clinic = facilities.find((r) => r.facility!.kind === 'village_clinic')!;
+    const [clinic] = await server.quietClinics(1);
     const { code } = server.addDoctor('王医生', [clinic.id]);
 
     let { context, page } = await openBrowser(playwright, launchOptions, profile, server.baseURL);
@@ -350,8 +361,7 @@ test('the server killed in the middle of a push and started again on the same da
   await server.start();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-doctor-'));
   try {
-    const facilities = await live(server.baseURL);
-    const clinic = facilities.find((r) => r.facility!.kind === 'village_clinic')!;
+    const [clinic] = await server.quietClinics(1);
     const { code } = server.addDoctor('李医生', [clinic.id]);
     const { context, page } = await openBrowser(playwright, launchOptions, profile, server.baseURL);
     await enroll(page, code, '李医生');
@@ -408,8 +418,7 @@ test('a report the server refuses is shown with its reason in Chinese, and the f
   await server.start();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-doctor-'));
   try {
-    const facilities = await live(server.baseURL);
-    const clinics = facilities.filter((r) => r.facility!.kind === 'village_clinic').slice(0, 2);
+    const clinics = await server.quietClinics(2);
     const { code } = server.addDoctor('张医生', clinics.map((c) => c.id));
     const { context, page } = await openBrowser(playwright, launchOptions, profile, server.baseURL);
     const guard = watchPage(page);
@@ -487,8 +496,7 @@ test('a revoked phone says so and keeps its unsent reports until a new code is e
   await server.start();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-doctor-'));
   try {
-    const facilities = await live(server.baseURL);
-    const clinic = facilities.find((r) => r.facility!.kind === 'village_clinic')!;
+    const [clinic] = await server.quietClinics(1);
     const first = server.addDoctor('赵医生', [clinic.id]);
     const { context, page } = await openBrowser(playwright, launchOptions, profile, server.baseURL);
     const guard = watchPage(page);
