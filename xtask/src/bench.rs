@@ -4,7 +4,8 @@
 //! Two release servers serve the built PWA: one on the demo registry (about 400 facilities), for
 //! the first visit and the repeat visit offline; one on a synthetic registry of
 //! [`LARGE_REGISTRY`] facilities (`caremap-server demo --size`), for the registry feed and the
-//! first sync of a large registry.
+//! first sync of a large registry, and the time to render it as clustered markers. Lighthouse
+//! runs on the first; the nearest-10 query in WASM needs no server (tests/bench_nearest.rs).
 
 use crate::shell::{self, Cmd, Result};
 use std::io::{Read, Write};
@@ -42,6 +43,8 @@ pub fn all() -> Result<()> {
             .args(["tests/bench/offline-repeat.mjs", &base])
             .run(),
     );
+    shell::step("Lighthouse, mobile profile, first visit of the map page (demo registry)");
+    note(&mut failures, lighthouse(&base));
     drop(server);
 
     shell::step(&format!(
@@ -71,7 +74,19 @@ pub fn all() -> Result<()> {
             .args(["tests/bench/first-sync.mjs", &large])
             .run(),
     );
+    shell::step(&format!(
+        "time to render {LARGE_REGISTRY} clustered markers, registry in IndexedDB, in headless Chromium"
+    ));
+    note(
+        &mut failures,
+        Cmd::new("node")
+            .args(["tests/bench/render-100k.mjs", &large])
+            .run(),
+    );
     drop(server);
+
+    shell::step("nearest-10 query over 100,000 facilities in WASM, in headless Chromium");
+    note(&mut failures, nearest_in_wasm());
 
     note(&mut failures, push());
 
@@ -105,6 +120,34 @@ fn note(failures: &mut Vec<String>, outcome: Result<()>) {
         eprintln!("{err}");
         failures.push(err.to_string());
     }
+}
+
+/// The nearest-10 query over 100,000 facilities in WASM: the `#[ignore]`d wasm-bindgen test
+/// `tests/bench_nearest.rs`, built with the PWA's own profile (`wasm-release`, what phones run;
+/// a debug build would misstate the time) and run in headless Chromium by
+/// wasm-bindgen-test-runner like `cargo xtask test`'s browser tests. It prints its figures.
+fn nearest_in_wasm() -> Result<()> {
+    Cmd::new("cargo")
+        .args(["test", "--profile", "wasm-release", "--package", "caremap"])
+        .args(["--target", "wasm32-unknown-unknown"])
+        .args(["--test", "bench_nearest"])
+        .args(["--", "--include-ignored", "--nocapture"])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            shell::cargo_bin_dir().join("wasm-bindgen-test-runner"),
+        )
+        .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+        .run()
+}
+
+/// Lighthouse 12 (npm) on the map page: performance category, its default mobile profile,
+/// Debian's Chromium with this machine's flags (tests/bench/lighthouse.mjs).
+fn lighthouse(base: &str) -> Result<()> {
+    Cmd::new("node")
+        .args(["tests/bench/lighthouse.mjs", &format!("{base}/")])
+        .env("CHROME_PATH", "/usr/bin/chromium")
+        .run()
 }
 
 fn server_binary() -> PathBuf {
