@@ -294,10 +294,12 @@ test('a doctor enrolls, reports three times with no signal, closes the browser, 
     await context.setOffline(true);
     await page.goto('/report');
     await expect(entriesIn(page, 'pending')).toHaveCount(3);
+    // The pushes the server answered (an attempt made while offline fails in the browser).
     const pushes: string[][] = [];
-    page.on('request', (req) => {
-      if (req.url().endsWith('/api/v1/push')) {
-        pushes.push(JSON.parse(req.postData() ?? '{}').mutations.map((m: { id: string }) => m.id));
+    page.on('response', (res) => {
+      if (res.url().endsWith('/api/v1/push') && res.ok()) {
+        const body = JSON.parse(res.request().postData() ?? '{}');
+        pushes.push(body.mutations.map((m: { id: string }) => m.id));
       }
     });
 
