@@ -202,6 +202,14 @@ fn StatusBlock(id: FacilityId) -> impl IntoView {
     let lang = use_lang();
     let registry = Registry::expect();
     let status = Memo::new(move |_| registry.facilities.with(|f| f.status(id).cloned()));
+    // The age ("5 分钟前") and the freshness move on while the page is open.
+    let clock = RwSignal::new(Utc::now());
+    if let Ok(handle) = set_interval_with_handle(
+        move || clock.set(Utc::now()),
+        std::time::Duration::from_secs(60),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
     move || {
         let lang = lang.get();
         let locale = locale_of(lang);
@@ -214,7 +222,7 @@ fn StatusBlock(id: FacilityId) -> impl IntoView {
             }
             .into_any();
         };
-        let now = Utc::now();
+        let now = clock.get();
         let thresholds = registry.thresholds();
         let freshness = status.freshness(now, thresholds);
         let stale = freshness == Freshness::Stale;
