@@ -386,6 +386,11 @@ impl Reporting {
         {
             return;
         }
+        if !browser_online() {
+            // The browser knows there is no network: the `online` event starts the next run.
+            self.phase.set(SenderPhase::Offline);
+            return;
+        }
         let store = self.engine.try_update_value(|e| {
             let store = e.store.clone()?;
             if e.running {
