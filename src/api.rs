@@ -4,8 +4,8 @@
 //! IndexedDB store can later sit between the two without the UI noticing.
 
 use caremap_model::{
-    AccountInfo, Cursor, EnrollRequest, EnrollResponse, FacilityId, FacilityRecord, Lang,
-    Mutation, PushRequest, PushResponse, RegistryPage, ReportHistory,
+    AccountInfo, Cursor, EnrollRequest, EnrollResponse, FacilityId, FacilityRecord, Lang, Mutation,
+    PushRequest, PushResponse, RegistryPage, ReportHistory,
 };
 use gloo_net::http::{Request, Response};
 use serde::{Deserialize, Serialize};

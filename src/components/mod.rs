@@ -13,8 +13,8 @@ mod search_panel;
 mod status;
 mod update_banner;
 
-pub use facility_load::FacilityLoad;
 pub use facility_list::{area_text, distance_text, FacilityCount, FacilityList, NEAREST_SHOWN};
+pub use facility_load::FacilityLoad;
 pub use header::Header;
 pub use lang_switch::LangSwitch;
 pub use large_text::LargeTextToggle;
