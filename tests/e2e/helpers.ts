@@ -2,6 +2,7 @@
 // that fails a test on any CSP violation or uncaught error in the page.
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -29,6 +30,56 @@ export const KIND_LABELS: Record<string, { zh: string; en: string }> = {
   village_clinic: { zh: '村卫生室', en: 'Village clinic' },
   vaccination_point: { zh: '接种点', en: 'Vaccination point' },
 };
+
+/** The namespace of the UUID v5 ids the server gives facilities from their external ids. */
+const EXTERNAL_ID_NAMESPACE = '6b1f3c2e-8d4a-4f0b-9a57-2c1e0d3b7e91';
+
+/** UUID v5 (RFC 9562) of `name` in `namespace`: written here from the RFC, to check the app's. */
+export function uuidV5(namespace: string, name: string): string {
+  const hash = crypto
+    .createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A registry page as records, whichever layout the server sent (`format=columns` or not). */
+export type RecordsPage = { items: FacilityRecord[]; cursor: string; has_more: boolean };
+
+/**
+ * Reads a registry page in either layout. The columnar one (what the PWA asks for) has one
+ * array per field; an id left `null` is the UUID v5 of the facility's first external id.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function decodeRegistryPage(body: any): RecordsPage {
+  if (Array.isArray(body.items)) return body as RecordsPage;
+  const items: FacilityRecord[] = body.id.map((id: string | null, i: number) => {
+    const deleted = body.deleted[i] as boolean;
+    const external: string[] = body.external_ids[i] ?? [];
+    const record: FacilityRecord = {
+      id: id ?? uuidV5(EXTERNAL_ID_NAMESPACE, [...external].sort()[0]),
+      version: body.version[i],
+      deleted,
+    };
+    if (!deleted) {
+      record.facility = {
+        kind: body.kind[i],
+        name: { zh: body.name_zh[i], ...(body.name_en[i] ? { en: body.name_en[i] } : {}) },
+        location: { lat: body.lat[i], lon: body.lon[i] },
+        ...(body.address[i] ? { address: body.address[i] } : {}),
+        ...(body.phone[i] ? { phone: body.phone[i] } : {}),
+        ...(body.opening_hours[i] ? { opening_hours: body.opening_hours[i] } : {}),
+        area: { township: body.township[i] ?? undefined, village: body.village[i] ?? undefined },
+      };
+    }
+    return record;
+  });
+  return { items, cursor: body.cursor, has_more: body.has_more };
+}
 
 /** Every live facility the server holds, read through the public registry feed. */
 export async function liveFacilities(

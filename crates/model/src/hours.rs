@@ -27,6 +27,9 @@ impl OpeningHours {
                 max: MAX_CHARS,
             });
         }
+        if known_valid(trimmed) {
+            return Ok(OpeningHours(trimmed.to_owned()));
+        }
         trimmed
             .parse::<opening_hours::OpeningHours>()
             .map_err(|err| {
@@ -41,6 +44,7 @@ impl OpeningHours {
                         .to_owned(),
                 }
             })?;
+        remember_valid(trimmed);
         Ok(OpeningHours(trimmed.to_owned()))
     }
 
@@ -67,6 +71,31 @@ impl OpeningHours {
     pub fn next_change(&self, local: NaiveDateTime) -> Option<NaiveDateTime> {
         self.evaluator()?.next_change(local)
     }
+}
+
+/// How many distinct hours texts [`OpeningHours::parse`] remembers as valid.
+const KNOWN_VALID_CAP: usize = 256;
+
+thread_local! {
+    /// Hours texts that parsed before. A registry of 100,000 facilities has a few dozen distinct
+    /// timetables, and reading it back from the phone's store goes through `parse` for every
+    /// record: the grammar runs once per text instead of once per facility. Bounded, so a
+    /// registry with many distinct texts only loses the shortcut.
+    static KNOWN_VALID: std::cell::RefCell<std::collections::HashSet<String>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+fn known_valid(text: &str) -> bool {
+    KNOWN_VALID.with(|known| known.borrow().contains(text))
+}
+
+fn remember_valid(text: &str) {
+    KNOWN_VALID.with(|known| {
+        let mut known = known.borrow_mut();
+        if known.len() < KNOWN_VALID_CAP {
+            known.insert(text.to_owned());
+        }
+    });
 }
 
 impl TryFrom<String> for OpeningHours {
@@ -117,6 +146,19 @@ mod tests {
         assert_eq!(err.code(), "invalid_opening_hours");
         assert!(err.message(crate::Lang::Zh).contains("开放时间"));
         assert!(err.message(crate::Lang::En).contains("opening hours"));
+    }
+
+    #[test]
+    fn remembered_texts_still_judge_every_input() {
+        // More distinct valid texts than are remembered, each parsed twice, then garbage.
+        for minute in 0..(KNOWN_VALID_CAP + 20) {
+            let text = format!("Mo-Fr 08:{:02}-17:00", minute % 60);
+            let text = format!("{text}; Sa {:02}:00-12:00", minute / 60);
+            let first = OpeningHours::parse(&text).unwrap();
+            assert_eq!(OpeningHours::parse(&format!(" {text} ")).unwrap(), first);
+        }
+        assert!(OpeningHours::parse("Mo-Fr 08:00-17:00 and more").is_err());
+        assert!(OpeningHours::parse("24/7").is_ok());
     }
 
     #[test]

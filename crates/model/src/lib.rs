@@ -6,6 +6,7 @@
 //! interface languages, so the phone refuses what the server would refuse, with the same words.
 
 pub mod account;
+pub mod columnar;
 pub mod error;
 pub mod facility;
 pub mod geo;
@@ -21,6 +22,7 @@ pub mod sync;
 pub mod text;
 
 pub use account::{AccountInfo, EnrollRequest, EnrollResponse, EnrollmentCode, Role, Scope};
+pub use columnar::ColumnarPage;
 pub use error::{Field, ValidationError};
 pub use facility::{
     AdminArea, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Names, Operational, Phone,

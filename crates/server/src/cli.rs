@@ -239,6 +239,11 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
         ..ServerConfig::default()
     };
     let state = AppState::new(store, config);
+    // The pages of a first sync, compressed before the first phone asks (in the background).
+    tokio::spawn(crate::feed::warm(
+        state.store.clone(),
+        state.feed_cache.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

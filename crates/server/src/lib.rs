@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod feed;
 pub mod import;
 pub mod routes;
 pub mod security;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub pwa_built: bool,
     /// Limits `POST /api/v1/enroll` per client address.
     pub enroll_limiter: Arc<auth::RateLimiter>,
+    /// The columnar registry pages, brotli-compressed once (`format=columns`).
+    pub feed_cache: Arc<feed::FeedCache>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             config: Arc::new(config),
             csp,
             pwa_built,
+            feed_cache: Arc::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         config::ClientConfig,
         health::Health,
         caremap_model::RegistryPage,
+        caremap_model::ColumnarPage,
         caremap_model::FacilityRecord,
         caremap_model::Facility,
         caremap_model::FacilityId,

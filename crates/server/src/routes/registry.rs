@@ -1,9 +1,11 @@
 //! `GET /api/v1/registry`: the registry feed of sync protocol v1.
 
 use crate::error::{ApiError, ApiQuery, ErrorBody};
-use crate::store::RawPage;
 use crate::AppState;
+use axum::body::Body;
 use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use caremap_model::{Cursor, PageLimit, RegistryPage};
 use serde::Deserialize;
@@ -19,6 +21,29 @@ pub struct RegistryQuery {
     /// Most records wanted (default 500, clamped to 1..=5000).
     #[param(value_type = Option<u32>, example = 500)]
     pub limit: Option<String>,
+    /// `records` (the default: `RegistryPage`) or `columns` (`ColumnarPage`: the same page
+    /// column by column, about half the bytes compressed; what the PWA asks for).
+    #[param(value_type = Option<String>, example = "columns")]
+    pub format: Option<String>,
+}
+
+/// The layouts of a registry page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Records,
+    Columns,
+}
+
+/// Parses `format`: absent or empty is the record layout.
+pub fn parse_format(raw: Option<&str>) -> Result<Format, ApiError> {
+    match raw.map(str::trim).unwrap_or_default() {
+        "" | "records" => Ok(Format::Records),
+        "columns" => Ok(Format::Columns),
+        other => Err(ApiError::InvalidQuery(format!(
+            "format must be records or columns, not “{}”",
+            other.chars().take(40).collect::<String>()
+        ))),
+    }
 }
 
 /// Parses a limit: a non-negative whole number, clamped by [`PageLimit`].
@@ -41,15 +66,16 @@ pub fn parse_limit(raw: Option<&str>) -> Result<PageLimit, ApiError> {
     tag = "registry",
     params(RegistryQuery),
     responses(
-        (status = 200, description = "A page of the feed: facilities and tombstones in change order", body = RegistryPage),
+        (status = 200, description = "A page of the feed: facilities and tombstones in change order (`ColumnarPage` with `format=columns`)", body = RegistryPage),
         (status = 400, description = "Invalid cursor (`invalid_cursor`), limit (`invalid_limit`) or query (`invalid_query`)", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody),
     )
 )]
 pub async fn registry(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<RegistryQuery>,
-) -> Result<Json<RawPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let since: Cursor = query
         .since
         .as_deref()
@@ -57,8 +83,49 @@ pub async fn registry(
         .parse()
         .map_err(|_| ApiError::InvalidCursor)?;
     let limit = parse_limit(query.limit.as_deref())?;
+    let format = parse_format(query.format.as_deref())?;
     let page = state.store.registry_page_raw(since, limit).await?;
-    Ok(Json(page))
+    match format {
+        Format::Records => Ok(Json(page).into_response()),
+        // Compressed once and kept for every phone that asks (src/feed.rs); a client without
+        // brotli gets the JSON, which the compression layer gzips on the way.
+        Format::Columns if accepts_brotli(&headers) => {
+            let body = state.feed_cache.brotli(since, page).await?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CONTENT_ENCODING, "br"),
+                    (header::VARY, "accept-encoding"),
+                ],
+                Body::from(body.to_vec()),
+            )
+                .into_response())
+        }
+        Format::Columns => Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            crate::feed::columnar_json(page)?,
+        )
+            .into_response()),
+    }
+}
+
+/// Whether `Accept-Encoding` lists `br` with a non-zero weight.
+fn accepts_brotli(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            name.eq_ignore_ascii_case("br") && !refused
+        })
 }
 
 #[cfg(test)]
@@ -75,5 +142,22 @@ mod tests {
         );
         assert!(parse_limit(Some("-1")).is_err());
         assert!(parse_limit(Some("ten")).is_err());
+    }
+
+    #[test]
+    fn formats_and_encodings() {
+        assert_eq!(parse_format(None).ok(), Some(Format::Records));
+        assert_eq!(parse_format(Some("columns")).ok(), Some(Format::Columns));
+        assert!(parse_format(Some("csv")).is_err());
+        let accepts = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, value.parse().unwrap());
+            accepts_brotli(&headers)
+        };
+        assert!(accepts("gzip, deflate, br, zstd"));
+        assert!(accepts("BR;q=0.5"));
+        assert!(!accepts("gzip"));
+        assert!(!accepts("br;q=0, gzip"));
+        assert!(!accepts("brotli"));
     }
 }

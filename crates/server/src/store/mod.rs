@@ -269,8 +269,38 @@ pub trait Store: Send + Sync + 'static {
         since: Cursor,
         limit: PageLimit,
     ) -> Result<RegistryPage, StoreError> {
-        let raw = self.registry_page_raw(since, limit).await?;
-        let items = raw
+        self.registry_page_raw(since, limit).await?.parse()
+    }
+}
+
+/// A feed record with the facility as stored JSON text: the wire shape of
+/// [`FacilityRecord`], without parsing the body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RawRecord {
+    pub id: FacilityId,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facility: Option<Box<serde_json::value::RawValue>>,
+    /// The facility's [`FacilityStatus`] as stored JSON text; absent until a report arrives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// A page of [`RawRecord`]s: the wire shape of [`RegistryPage`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RawPage {
+    pub items: Vec<RawRecord>,
+    pub cursor: Cursor,
+    pub has_more: bool,
+}
+
+impl RawPage {
+    /// The page with every facility and status parsed (and so validated again).
+    pub fn parse(self) -> Result<RegistryPage, StoreError> {
+        let items = self
             .items
             .into_iter()
             .map(|r| {
@@ -308,34 +338,10 @@ pub trait Store: Send + Sync + 'static {
             .collect::<Result<_, StoreError>>()?;
         Ok(RegistryPage {
             items,
-            cursor: raw.cursor,
-            has_more: raw.has_more,
+            cursor: self.cursor,
+            has_more: self.has_more,
         })
     }
-}
-
-/// A feed record with the facility as stored JSON text: the wire shape of
-/// [`FacilityRecord`], without parsing the body.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RawRecord {
-    pub id: FacilityId,
-    pub version: u64,
-    pub updated_at: DateTime<Utc>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub deleted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub facility: Option<Box<serde_json::value::RawValue>>,
-    /// The facility's [`FacilityStatus`] as stored JSON text; absent until a report arrives.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<Box<serde_json::value::RawValue>>,
-}
-
-/// A page of [`RawRecord`]s: the wire shape of [`RegistryPage`].
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RawPage {
-    pub items: Vec<RawRecord>,
-    pub cursor: Cursor,
-    pub has_more: bool,
 }
 
 /// The store shared by the handlers.

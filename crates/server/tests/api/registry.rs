@@ -1,9 +1,10 @@
 //! `GET /api/v1/registry` over HTTP: paging, changes after a cursor, tombstones.
 
-use crate::helpers::{spawn_app, Backend};
-use caremap_model::{Field, Name, RegistryPage};
+use crate::helpers::{header, spawn_app, Backend, TestApp};
+use caremap_model::{ColumnarPage, Field, Name, RegistryPage};
 use serde_json::Value;
 use std::collections::HashSet;
+use std::io::Read;
 
 async fn paging_collects_every_facility_exactly_once(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
@@ -90,7 +91,80 @@ async fn a_pull_after_an_edit_and_a_delete_returns_exactly_those(backend: Backen
     assert_eq!(empty["cursor"], next);
 }
 
+/// One registry request with `Accept-Encoding`: status, `Content-Encoding` and the body bytes.
+async fn get_encoded(app: &TestApp, path: &str, encoding: &str) -> (u16, String, Vec<u8>) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header("accept-encoding", encoding)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let coding = header(&response, "content-encoding");
+    let body = response.bytes().await.expect("body").to_vec();
+    (status, coding, body)
+}
+
+async fn the_columnar_layout_carries_the_same_pages(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    caremap_server::demo::seed(app.store.as_ref(), false)
+        .await
+        .expect("seed");
+    let demo = caremap_server::demo::registry().expect("demo");
+    let deleted = demo[3].0;
+    app.store.delete(deleted).await.expect("delete");
+
+    let mut since = String::new();
+    let mut seen = 0;
+    loop {
+        let records: RegistryPage = serde_json::from_value(
+            app.get_json(&format!("/api/v1/registry?since={since}&limit=37"))
+                .await,
+        )
+        .expect("record layout");
+        let path = format!("/api/v1/registry?since={since}&limit=37&format=columns");
+
+        // A browser gets it brotli-compressed, the same bytes every time (made once, kept).
+        let (status, coding, compressed) = get_encoded(&app, &path, "gzip, deflate, br").await;
+        assert_eq!((status, coding.as_str()), (200, "br"));
+        let (_, _, again) = get_encoded(&app, &path, "br").await;
+        assert_eq!(again, compressed);
+        let mut json = Vec::new();
+        brotli::Decompressor::new(&compressed[..], 4096)
+            .read_to_end(&mut json)
+            .expect("brotli");
+        let columns: ColumnarPage = serde_json::from_slice(&json).expect("columnar layout");
+
+        // Ids are left out where the external id gives them; tombstones keep theirs.
+        for (i, record) in records.items.iter().enumerate() {
+            let expect_id = record.deleted.then_some(record.id);
+            assert_eq!(columns.id[i], expect_id, "record {i}");
+        }
+        // A client without brotli gets the same JSON.
+        let (status, coding, plain) = get_encoded(&app, &path, "identity").await;
+        assert_eq!((status, coding.as_str()), (200, ""));
+        assert_eq!(plain, json);
+
+        assert_eq!(columns.into_page().expect("decodes"), records);
+        seen += records.items.len();
+        since = records.cursor.to_string();
+        if !records.has_more {
+            break;
+        }
+    }
+    assert_eq!(seen, demo.len());
+
+    let (status, _, body) = get_encoded(&app, "/api/v1/registry?format=xml", "identity").await;
+    assert_eq!(status, 400);
+    let error: Value = serde_json::from_slice(&body).expect("error body");
+    assert_eq!(error["error"]["code"], "invalid_query");
+}
+
 crate::on_every_backend!(
     paging_collects_every_facility_exactly_once,
     a_pull_after_an_edit_and_a_delete_returns_exactly_those,
+    the_columnar_layout_carries_the_same_pages,
 );
