@@ -240,10 +240,7 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
     };
     let state = AppState::new(store, config);
     // The pages of a first sync, compressed before the first phone asks (in the background).
-    tokio::spawn(crate::feed::warm(
-        state.store.clone(),
-        state.feed_cache.clone(),
-    ));
+    state.feed_cache.clone().start_warm(state.store.clone());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -87,10 +87,11 @@ pub async fn registry(
     let page = state.store.registry_page_raw(since, limit).await?;
     match format {
         Format::Records => Ok(Json(page).into_response()),
-        // Compressed once and kept for every phone that asks (src/feed.rs); a client without
+        // Compressed once and kept for every phone that asks, at brotli 11 for the pages of a
+        // first sync (src/feed.rs); a client without
         // brotli gets the JSON, which the compression layer gzips on the way.
         Format::Columns if accepts_brotli(&headers) => {
-            let body = state.feed_cache.brotli(since, page).await?;
+            let body = state.feed_cache.brotli(&state.store, since, page).await?;
             Ok((
                 [
                     (header::CONTENT_TYPE, "application/json"),
