@@ -1,6 +1,7 @@
 //! The caremap PWA: the [`App`] component, its routes and the modules that make it up.
 //!
-//! `main.rs` only mounts [`App`]; everything else lives in this library so tests can mount it.
+//! `main.rs` only mounts [`App`] (through [`mount`], which also takes down `index.html`'s app
+//! shell); everything else lives in this library so tests can mount it.
 
 pub mod api;
 pub mod components;
@@ -27,6 +28,19 @@ use crate::registry::Registry;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
+
+/// The id of the static app shell in `index.html`: the map page's first frame, drawn from HTML
+/// and CSS while the wasm loads.
+const APP_SHELL_ID: &str = "app-shell";
+
+/// Mounts [`App`] on `<body>` and removes the app shell, in the same task: no frame shows both,
+/// and the app's first frame takes the shell's place with the same geometry.
+pub fn mount() {
+    leptos::mount::mount_to_body(App);
+    if let Some(shell) = document().get_element_by_id(APP_SHELL_ID) {
+        shell.remove();
+    }
+}
 
 /// The whole app: language context, registry, header and routes.
 #[component]
