@@ -51,21 +51,35 @@ pub fn App() -> impl IntoView {
         <I18nContextProvider>
             <LangMemory />
             <DocumentTitle />
-            // The doctor's account, outbox and sender: running on every page, so reports
-            // waiting on the phone go as soon as the network allows.
-            <ReportingProvider>
-                <Router>
-                    <Header />
-                    <components::UpdateBanner />
-                    <Routes fallback=NotFound>
-                        <Route path=routes::map_path() view=MapPage />
-                        <Route path=routes::facility_path() view=FacilityPage />
-                        <Route path=routes::report_path() view=ReportPage />
-                    </Routes>
-                </Router>
-            </ReportingProvider>
+            <WhenLanguageSettled>
+                // The doctor's account, outbox and sender: running on every page, so reports
+                // waiting on the phone go as soon as the network allows.
+                <ReportingProvider>
+                    <Router>
+                        <Header />
+                        <components::UpdateBanner />
+                        <Routes fallback=NotFound>
+                            <Route path=routes::map_path() view=MapPage />
+                            <Route path=routes::facility_path() view=FacilityPage />
+                            <Route path=routes::report_path() view=ReportPage />
+                        </Routes>
+                    </Router>
+                </ReportingProvider>
+            </WhenLanguageSettled>
         </I18nContextProvider>
     }
+}
+
+/// Its children, drawn once [`LangMemory`] has applied the stored language (or zh-CN).
+/// leptos_i18n starts from the browser's languages: on a browser set to English the whole page
+/// was drawn in English, then again in Chinese, which doubled the task that starts the app.
+/// Effects first run in the order they are made, so this one runs after `LangMemory`'s; both
+/// within the task that mounts the app, before its first frame.
+#[component]
+fn WhenLanguageSettled(children: ChildrenFn) -> impl IntoView {
+    let settled = RwSignal::new(false);
+    Effect::new(move |_| settled.set(true));
+    view! { <Show when=move || settled.get()>{children()}</Show> }
 }
 
 /// Keeps `<title>` in the current language.

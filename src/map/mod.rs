@@ -219,7 +219,21 @@ struct MapHandle {
     _on_map_click: Closure<dyn Fn(JsValue)>,
     /// Tells Leaflet when its container changes size (a banner under it, a rotated phone), after
     /// the browser's layout: Leaflet only watches the window's size itself.
-    resize: Option<(JsValue, Closure<dyn Fn()>)>,
+    resize: Option<SizeWatch>,
+}
+
+/// A `ResizeObserver` on the map's container and the callback it calls.
+struct SizeWatch {
+    observer: JsValue,
+    _on_resize: Closure<dyn Fn()>,
+}
+
+impl SizeWatch {
+    fn disconnect(&self) {
+        let _ = js_sys::Reflect::get(&self.observer, &"disconnect".into())
+            .and_then(|f| f.dyn_into::<js_sys::Function>())
+            .and_then(|disconnect| disconnect.call0(&self.observer));
+    }
 }
 
 impl MapHandle {
@@ -281,10 +295,8 @@ impl MapHandle {
 
     /// Takes the map down: Leaflet's handlers and the size observer.
     fn remove(self) {
-        if let Some((observer, _)) = &self.resize {
-            let _ = js_sys::Reflect::get(observer, &"disconnect".into())
-                .and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from))
-                .and_then(|disconnect| disconnect.call0(observer));
+        if let Some(watch) = &self.resize {
+            watch.disconnect();
         }
         self.map.remove();
     }
@@ -417,10 +429,7 @@ impl MapHandle {
 /// centre) whenever the container's size changes. Its callback runs after layout, so reading the
 /// size costs nothing. The `web-sys` binding is not among the crate's features: through
 /// `Reflect`.
-fn watch_size(
-    element: &web_sys::HtmlElement,
-    map: &Map,
-) -> Result<(JsValue, Closure<dyn Fn()>), JsValue> {
+fn watch_size(element: &web_sys::HtmlElement, map: &Map) -> Result<SizeWatch, JsValue> {
     let on_resize = {
         let map = map.clone();
         Closure::<dyn Fn()>::new(move || {
@@ -434,7 +443,10 @@ fn watch_size(
     let observe: js_sys::Function =
         js_sys::Reflect::get(&observer, &"observe".into())?.dyn_into()?;
     observe.call1(&observer, element)?;
-    Ok((observer, on_resize))
+    Ok(SizeWatch {
+        observer,
+        _on_resize: on_resize,
+    })
 }
 
 /// A longitude in [-180, 180): Leaflet lets the world repeat east and west.
