@@ -27,19 +27,21 @@ thread_local! {
     static STARTED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Registers the service worker and asks for persistent storage, once per page; returns the
-/// signal "a new version is ready": true once a new worker has installed while this page is
-/// controlled by an older one. Later calls only return a signal (which stays false).
-pub fn start() -> ReadSignal<bool> {
-    let (update_ready, set_update_ready) = signal(false);
+/// Registers the service worker and asks for persistent storage, once per page (later calls do
+/// nothing); `set_update_ready` is set when a new version is ready: a new worker has installed
+/// while this page is controlled by an older one.
+///
+/// A first install downloads the whole app again into the worker's precache (half a megabyte,
+/// the wasm included): the caller starts it once the page has what it came for
+/// (`UpdateBanner`), not while the registry and the map's tiles are still coming over a slow line.
+pub fn start(set_update_ready: WriteSignal<bool>) {
     if STARTED.with(|started| started.replace(true)) {
-        return update_ready;
+        return;
     }
     request_persistent_storage();
     if let Some(container) = service_worker_container() {
         spawn_local(register(container, set_update_ready));
     }
-    update_ready
 }
 
 /// Activates the waiting version and reloads the page into it once it has taken control.

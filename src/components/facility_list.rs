@@ -1,7 +1,9 @@
 //! The list of facilities beside (or below) the map, one link per facility (nearest first with
 //! the distance when there is a point to search from), each with its load status in words and
-//! its age ("很拥挤 · 2 小时前", "已过时", "缺：抗原检测试剂"), and the count.
+//! its age ("很拥挤 · 2 小时前", "已过时", "缺：抗原检测试剂"), and the count. A long list is
+//! drawn in steps, the first entries with the page.
 
+use crate::components::after_next_paint;
 use crate::components::crowding::{crowd_text_class, shortage_text, summary, Badge};
 use crate::components::open_state::{change_text, next_change, open_now, state_text};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
@@ -12,6 +14,7 @@ use crate::search::{Judge, Search, SharedIndex};
 use caremap_model::{Facility, FacilityId, FacilityStatus, Freshness, FreshnessThresholds};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use leptos::prelude::*;
+use std::sync::Arc;
 
 /// "Township · village", or nothing when neither is known.
 pub fn area_text(facility: &Facility) -> Option<String> {
@@ -46,8 +49,75 @@ pub const NEAREST_SHOWN: usize = 20;
 /// every sync), so beyond this the list asks for a point or a filter.
 pub const FULL_LIST_SHOWN: usize = 500;
 
+/// How many entries of the list are drawn with the rest of the page (the whole nearest list)…
+const LIST_FIRST: usize = NEAREST_SHOWN;
+
+/// …and how many more in each step after it, each in a task of its own after a frame: drawing a
+/// county's 500 entries at once was one task of more than a second on a cheap phone, in which
+/// the page answered nothing.
+const LIST_STEP: usize = 40;
+
+/// The entries of the list in order, with their distance when there is a point to search from,
+/// and what they are drawn for. Each computation is a new generation and the list is drawn anew.
+#[derive(Clone)]
+struct Rows {
+    generation: u64,
+    entries: Arc<Vec<(FacilityId, Option<f64>)>>,
+    /// How many facilities the full list leaves out (it shows the first [`FULL_LIST_SHOWN`]).
+    unlisted: usize,
+    now: NaiveDateTime,
+    now_utc: DateTime<Utc>,
+    thresholds: FreshnessThresholds,
+    lang: Lang,
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        self.generation == other.generation
+    }
+}
+
+/// The entries of chunk `chunk` of the list: the first [`LIST_FIRST`], then [`LIST_STEP`] each.
+fn chunk_range(chunk: usize, len: usize) -> std::ops::Range<usize> {
+    let (start, end) = match chunk {
+        0 => (0, LIST_FIRST),
+        n => (LIST_FIRST + (n - 1) * LIST_STEP, LIST_FIRST + n * LIST_STEP),
+    };
+    start.min(len)..end.min(len)
+}
+
+/// How many chunks hold the first `drawn` entries of a list of `len`.
+fn chunks_for(drawn: usize, len: usize) -> usize {
+    let drawn = drawn.min(len);
+    if drawn == 0 {
+        0
+    } else {
+        1 + drawn.saturating_sub(LIST_FIRST).div_ceil(LIST_STEP)
+    }
+}
+
+/// Draws the next step of generation `generation` of the list after the next frame, and plans
+/// the one after, until the whole list is drawn or a new generation replaces it.
+fn draw_more(rows: Memo<Rows>, drawn: RwSignal<(u64, usize)>, generation: u64) {
+    after_next_paint(move || {
+        let Some(Some(len)) =
+            rows.try_with_untracked(|r| (r.generation == generation).then(|| r.entries.len()))
+        else {
+            return; // replaced, or the page is gone
+        };
+        let now_drawn =
+            drawn.with_untracked(|(g, n)| if *g == generation { *n } else { LIST_FIRST });
+        if now_drawn >= len {
+            return;
+        }
+        drawn.set((generation, now_drawn + LIST_STEP));
+        draw_more(rows, drawn, generation);
+    });
+}
+
 /// The facilities `search` keeps at `now`: nearest first with their distance when the search
-/// has a point, else all of them by kind and name.
+/// has a point, else all of them by kind and name. The first [`LIST_FIRST`] entries are drawn at
+/// once, the rest in steps after it ([`LIST_STEP`]).
 #[component]
 pub fn FacilityList(
     #[prop(into)] search: Signal<Search>,
@@ -57,11 +127,10 @@ pub fn FacilityList(
     let i18n = use_i18n();
     let lang = use_lang();
     let registry = Registry::expect();
-    // How many facilities the full list leaves out (it shows the first FULL_LIST_SHOWN).
-    let unlisted = RwSignal::new(0usize);
     // The ages in the full list ("2 小时前") are brought up to date every ten minutes.
     let status_clock = Memo::new(move |_| now.with(|n| n.and_utc().timestamp() / 600));
-    let items = move || {
+    let rows = Memo::new(move |previous: Option<&Rows>| {
+        let generation = previous.map_or(0, |p| p.generation + 1);
         let lang = lang.get();
         let search = search.get();
         // The clock matters to the nearest list (it says open or closed, and the ages) and to
@@ -76,28 +145,20 @@ pub fn FacilityList(
         };
         let mut judge = Judge::new(now, registry.thresholds());
         let (now_utc, thresholds) = (judge.now, judge.thresholds);
-        registry.facilities.with(|facilities| match search.near {
+        let (entries, unlisted) = registry.facilities.with(|facilities| match search.near {
             Some(near) => index.with(|index| {
-                index
+                let nearest = index
                     .0
                     .nearest(near)
-                    .filter_map(|(id, distance)| {
-                        let facility = facilities.get(*id)?;
-                        let status = facilities.status(*id);
-                        search.matches(facility, status, &mut judge).then_some((
-                            *id,
-                            facility,
-                            status,
-                            Some(distance),
-                        ))
+                    .filter(|(id, _)| {
+                        facilities.get(**id).is_some_and(|facility| {
+                            search.matches(facility, facilities.status(**id), &mut judge)
+                        })
                     })
                     .take(NEAREST_SHOWN)
-                    .map(|(id, facility, status, distance)| {
-                        list_item(
-                            id, facility, status, distance, now, now_utc, thresholds, lang,
-                        )
-                    })
-                    .collect::<Vec<_>>()
+                    .map(|(id, distance)| (*id, Some(distance)))
+                    .collect::<Vec<_>>();
+                (nearest, 0)
             }),
             None => {
                 let kept: Vec<_> = facilities
@@ -106,20 +167,61 @@ pub fn FacilityList(
                     .filter(|(id, facility)| {
                         search.matches(facility, facilities.status(*id), &mut judge)
                     })
+                    .map(|(id, _)| (id, None))
                     .collect();
-                unlisted.set(kept.len().saturating_sub(FULL_LIST_SHOWN));
-                kept.into_iter()
-                    .take(FULL_LIST_SHOWN)
-                    .map(|(id, facility)| {
-                        let status = facilities.status(id);
-                        list_item(id, facility, status, None, now, now_utc, thresholds, lang)
+                let unlisted = kept.len().saturating_sub(FULL_LIST_SHOWN);
+                (kept.into_iter().take(FULL_LIST_SHOWN).collect(), unlisted)
+            }
+        });
+        Rows {
+            generation,
+            entries: Arc::new(entries),
+            unlisted,
+            now,
+            now_utc,
+            thresholds,
+            lang,
+        }
+    });
+    // How many entries of which generation are drawn; a new generation starts with LIST_FIRST.
+    let drawn = RwSignal::new((0u64, LIST_FIRST));
+    Effect::new(move |_| draw_more(rows, drawn, rows.with(|r| r.generation)));
+    let chunks = move || {
+        let (generation, len) = rows.with(|r| (r.generation, r.entries.len()));
+        let count = drawn.with(|(g, n)| if *g == generation { *n } else { LIST_FIRST });
+        (0..chunks_for(count, len))
+            .map(|chunk| (generation, chunk))
+            .collect::<Vec<_>>()
+    };
+    let draw_chunk = move |(generation, chunk): (u64, usize)| {
+        rows.with_untracked(|r| {
+            if r.generation != generation {
+                return Vec::new();
+            }
+            registry.facilities.with_untracked(|facilities| {
+                r.entries[chunk_range(chunk, r.entries.len())]
+                    .iter()
+                    .filter_map(|(id, distance)| {
+                        let facility = facilities.get(*id)?;
+                        let status = facilities.status(*id);
+                        Some(list_item(
+                            *id,
+                            facility,
+                            status,
+                            *distance,
+                            r.now,
+                            r.now_utc,
+                            r.thresholds,
+                            r.lang,
+                        ))
                     })
                     .collect::<Vec<_>>()
-            }
+            })
         })
     };
+    let none_match = Memo::new(move |_| rows.with(|r| r.entries.is_empty()));
     let unlisted_note = move || {
-        let n = unlisted.get();
+        let n = rows.with(|r| r.unlisted);
         (n > 0 && search.with(|s| s.near.is_none())).then(|| {
             let text = match lang.get() {
                 Lang::Zh => format!("还有 {n} 个机构未列出：请点“附近”或用筛选缩小范围。"),
@@ -163,8 +265,7 @@ pub fn FacilityList(
                 }
             >
                 {move || {
-                    let items = items();
-                    if items.is_empty() {
+                    if none_match.get() {
                         view! {
                             <p class="notice" data-testid="facility-list-none">
                                 {t!(i18n, list_none_match)}
@@ -174,7 +275,7 @@ pub fn FacilityList(
                     } else {
                         view! {
                             <ul class="facility-list" data-testid="facility-list" data-mode=mode>
-                                {items}
+                                <For each=chunks key=|chunk| *chunk children=draw_chunk />
                             </ul>
                             {unlisted_note}
                         }

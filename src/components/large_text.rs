@@ -2,7 +2,7 @@
 //! elderly residents, one tap away in the header and remembered on the device.
 //!
 //! The mode is the class [`CLASS`] on `<html>`; `style/main.css` does the rest. The choice is
-//! kept in `localStorage` under [`STORAGE_KEY`]. `public/large-text.js`, a classic script in
+//! kept in `localStorage` under [`STORAGE_KEY`]. `public/boot.js`, a classic script in
 //! `index.html`'s head, applies a stored choice before the first paint (no flash of small text
 //! before the wasm starts); this component reads the class it set and keeps class and storage in
 //! step with the button.
@@ -10,10 +10,10 @@
 use crate::i18n::{t, td_string, use_i18n};
 use leptos::prelude::*;
 
-/// The `localStorage` key (also read by `public/large-text.js`): `"1"` when the mode is on.
+/// The `localStorage` key (also read by `public/boot.js`): `"1"` when the mode is on.
 pub const STORAGE_KEY: &str = "caremap.large-text";
 
-/// The class on `<html>` while the mode is on (also set by `public/large-text.js`).
+/// The class on `<html>` while the mode is on (also set by `public/boot.js`).
 pub const CLASS: &str = "large-text";
 
 /// `class` with [`CLASS`] added (`on`) or removed, other classes kept in their order.

@@ -1,6 +1,7 @@
 //! Pieces of the interface used by the pages: header, language switch, large-text mode, legend, facility list,
-//! load status, demo banner and the banner that offers a new version.
+//! load status, demo banner, the banner that offers a new version, and start-up in steps.
 
+mod after_paint;
 pub mod crowding;
 mod facility_list;
 pub mod facility_load;
@@ -13,6 +14,7 @@ mod search_panel;
 mod status;
 mod update_banner;
 
+pub use after_paint::{after_next_paint, AfterFirstPaint};
 pub use facility_list::{area_text, distance_text, FacilityCount, FacilityList, NEAREST_SHOWN};
 pub use facility_load::FacilityLoad;
 pub use header::Header;
@@ -20,5 +22,5 @@ pub use lang_switch::LangSwitch;
 pub use large_text::LargeTextToggle;
 pub use legend::Legend;
 pub use search_panel::{locate, Filters, LocateError, NearMe};
-pub use status::{ago, DemoBanner, LoadStatus, SyncBar};
+pub use status::{ago, DemoBanner, LoadStatus, MapStatus, SyncBar};
 pub use update_banner::UpdateBanner;

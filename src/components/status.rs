@@ -1,6 +1,6 @@
-//! Load status of the registry (loading, or a failure with a retry button), the sync bar
-//! ("offline", "synced 5 min ago", progress of a sync) and the banner that marks demonstration
-//! data.
+//! Load status of the registry (loading, or a failure with a retry button; over the map on the
+//! map page), the sync bar ("offline", "synced 5 min ago", progress of a sync) and the banner that
+//! marks demonstration data.
 
 use crate::i18n::{t, use_i18n, use_lang};
 use crate::registry::{LoadState, Registry, SyncPhase};
@@ -32,6 +32,34 @@ pub fn LoadStatus() -> impl IntoView {
                 <button type="button" class="button" on:click=move |_| registry.sync_now()>
                     {t!(i18n, retry)}
                 </button>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+/// Over the map while it has nothing to show: the registry loading (and what the map is going to
+/// show), or why the first sync failed, with a retry button ([`LoadStatus`]). Drawn over the map,
+/// not above it, so that it coming and going moves nothing; `index.html`'s app shell draws the
+/// same card while the wasm loads.
+#[component]
+pub fn MapStatus() -> impl IntoView {
+    let i18n = use_i18n();
+    let registry = Registry::expect();
+    move || match registry.state.get() {
+        LoadState::Ready => ().into_any(),
+        LoadState::Loading => view! {
+            <div class="map-status">
+                <div class="notice notice-loading map-loading">
+                    <p role="status" data-testid="loading">{t!(i18n, loading)}</p>
+                    <p class="map-tagline">{t!(i18n, app_tagline)}</p>
+                </div>
+            </div>
+        }
+        .into_any(),
+        LoadState::Failed(_) => view! {
+            <div class="map-status">
+                <LoadStatus />
             </div>
         }
         .into_any(),

@@ -31,6 +31,11 @@ extern "C" {
 const MAX_CLUSTER_RADIUS_PX: u32 = 12;
 /// From this zoom on every facility is its own marker (streets apart, none overlap).
 const DISABLE_CLUSTERING_AT_ZOOM: u32 = 16;
+/// A bulk add works for at most about this long before it lets the browser in (the plugin's
+/// default, 200 ms, is four long tasks' worth on a cheap phone)…
+const CHUNK_INTERVAL_MS: u32 = 40;
+/// …and resumes this soon after: a timeout already lets input and frames through.
+const CHUNK_DELAY_MS: u32 = 1;
 
 impl MarkerClusterGroup {
     /// A cluster group with caremap's options; an error if the plugin's script is missing.
@@ -38,6 +43,8 @@ impl MarkerClusterGroup {
         let options = Object::new();
         let set = |key: &str, value: JsValue| Reflect::set(&options, &key.into(), &value);
         set("chunkedLoading", true.into())?;
+        set("chunkInterval", CHUNK_INTERVAL_MS.into())?;
+        set("chunkDelay", CHUNK_DELAY_MS.into())?;
         set("maxClusterRadius", MAX_CLUSTER_RADIUS_PX.into())?;
         set("disableClusteringAtZoom", DISABLE_CLUSTERING_AT_ZOOM.into())?;
         set("spiderfyOnMaxZoom", true.into())?;

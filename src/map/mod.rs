@@ -11,9 +11,10 @@ mod icons;
 
 pub use icons::{marker_class, swatch_class};
 
+use crate::components::after_next_paint;
 use crate::components::crowding::{summary, Badge};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
-use crate::registry::{Facilities, Registry};
+use crate::registry::{Facilities, LoadState, Registry};
 use crate::routes;
 use crate::search::{Judge, Search};
 use caremap_model::{
@@ -64,24 +65,24 @@ pub fn FacilityMap(
     // Statuses turn stale as time passes: the markers are redrawn for it every ten minutes (not
     // every minute: a large registry is a lot to redraw), and only when some status is known.
     let status_clock = Memo::new(move |_| now.with(|n| n.and_utc().timestamp() / 600));
+    // Whether a redraw is already planned: changes that come together are drawn once.
+    let planned = StoredValue::new_local(false);
 
-    Effect::new(move |_| {
-        let Some(element) = container.get() else {
+    // Draws what the map shows now. It runs in a task of its own after the next frame (the
+    // map's first drawing, Leaflet included, is not part of the task that mounts the page, and a
+    // sync's redraw is not part of the one that draws the list), and once for any number of
+    // changes that come together.
+    let draw = move || {
+        if planned.try_update_value(|p| *p = false).is_none() {
+            return; // the page is gone
+        }
+        let Some(element) = container.get_untracked() else {
             return;
         };
-        let lang = lang.get();
-        let config = registry.config.get();
-        let search = search.get();
-        // The clock redraws the markers only when "open now" filters them: redrawing a large
-        // registry every minute for nothing would make the map stutter.
-        let now = if search.open_now {
-            now.get()
-        } else {
-            if registry.facilities.with(Facilities::has_statuses) {
-                status_clock.track();
-            }
-            now.get_untracked()
-        };
+        let lang = lang.get_untracked();
+        let config = registry.config.get_untracked();
+        let search = search.get_untracked();
+        let now = now.get_untracked();
         let thresholds = registry.thresholds();
         handle.update_value(|slot| {
             if slot.is_none() {
@@ -97,15 +98,43 @@ pub fn FacilityMap(
                 }
             }
             let Some(map) = slot else { return };
-            if let Some(config) = &config {
-                map.set_tiles(&config.tile_url, &config.tile_attribution);
-            }
             registry
                 .facilities
-                .with(|facilities| map.show(facilities, &search, now, thresholds, lang));
+                .with_untracked(|facilities| map.show(facilities, &search, now, thresholds, lang));
             map.show_point(search.near, lang);
+            // Tiles once the map looks where it is going to stay (its facilities or the point
+            // searched from), or once the registry has loaded and there is nothing to look at:
+            // not the tiles of all China first, on a slow line, for a view nobody will see.
+            let settled = map.fitted || registry.state.with_untracked(|s| *s != LoadState::Loading);
+            if let (Some(config), true) = (&config, settled) {
+                map.set_tiles(&config.tile_url, &config.tile_attribution);
+            }
         });
         name_zoom_buttons(&element, lang);
+    };
+
+    // What the map shows depends on: the language, the configuration (tiles), the search, the
+    // registry, and the clock when something on the map depends on it.
+    Effect::new(move |_| {
+        if container.get().is_none() {
+            return;
+        }
+        lang.track();
+        registry.config.track();
+        registry.state.track();
+        search.track();
+        registry.facilities.track();
+        // The clock redraws the markers only when "open now" filters them: redrawing a large
+        // registry every minute for nothing would make the map stutter.
+        if search.with(|s| s.open_now) {
+            now.track();
+        } else if registry.facilities.with(Facilities::has_statuses) {
+            status_clock.track();
+        }
+        if !planned.get_value() {
+            planned.set_value(true);
+            after_next_paint(draw);
+        }
     });
 
     // The map container shows a crosshair while a tap chooses the point.
@@ -120,7 +149,7 @@ pub fn FacilityMap(
     on_cleanup(move || {
         handle.update_value(|slot| {
             if let Some(map) = slot.take() {
-                map.map.remove();
+                map.remove();
             }
         });
     });
@@ -188,6 +217,23 @@ struct MapHandle {
     _on_click: Closure<dyn Fn(JsValue)>,
     /// Kept alive as long as the map: Leaflet calls it on every tap on the map itself.
     _on_map_click: Closure<dyn Fn(JsValue)>,
+    /// Tells Leaflet when its container changes size (a banner under it, a rotated phone), after
+    /// the browser's layout: Leaflet only watches the window's size itself.
+    resize: Option<SizeWatch>,
+}
+
+/// A `ResizeObserver` on the map's container and the callback it calls.
+struct SizeWatch {
+    observer: JsValue,
+    _on_resize: Closure<dyn Fn()>,
+}
+
+impl SizeWatch {
+    fn disconnect(&self) {
+        let _ = js_sys::Reflect::get(&self.observer, &"disconnect".into())
+            .and_then(|f| f.dyn_into::<js_sys::Function>())
+            .and_then(|disconnect| disconnect.call0(&self.observer));
+    }
 }
 
 impl MapHandle {
@@ -231,6 +277,9 @@ impl MapHandle {
             }
         });
         leaflet::Evented::on(&map, "click", on_map_click.as_ref());
+        let resize = watch_size(element, &map)
+            .inspect_err(|err| leptos::logging::warn!("map: no ResizeObserver: {err:?}"))
+            .ok();
         Ok(MapHandle {
             map,
             markers,
@@ -240,7 +289,16 @@ impl MapHandle {
             point: None,
             _on_click: on_click,
             _on_map_click: on_map_click,
+            resize,
         })
+    }
+
+    /// Takes the map down: Leaflet's handlers and the size observer.
+    fn remove(self) {
+        if let Some(watch) = &self.resize {
+            watch.disconnect();
+        }
+        self.map.remove();
     }
 
     /// Shows tiles from `url`, replacing the current tile layer if the URL changed.
@@ -346,23 +404,49 @@ impl MapHandle {
                 }),
             });
         }
-        // One bulk add: the cluster group builds its clusters in chunks, without freezing the page.
-        self.markers.add_layers(&layers);
-        self.shown.pins.replace(pins);
-        self.shown.lang.set(lang);
-        self.shown.now.set(Some(now_utc));
+        // The view first, then the markers: the cluster group draws the markers in view once, at
+        // the zoom they are seen at (not at the fallback view's, then again).
         if let (false, Some(bounds)) = (self.fitted, bounds) {
             let options = js_sys::Object::new();
             // Reflect::set on a fresh plain object cannot fail.
             let _ = js_sys::Reflect::set(&options, &"maxZoom".into(), &MAX_FIT_ZOOM.into());
             let padding = js_sys::Array::of2(&FIT_PADDING_PX.into(), &FIT_PADDING_PX.into());
             let _ = js_sys::Reflect::set(&options, &"padding".into(), &padding);
-            // The container may have changed size since the map was made (banners above it).
+            // The container may have changed size since the size observer last said.
             self.map.invalidate_size(false);
             self.map.fit_bounds_with_options(&bounds, &options);
             self.fitted = true;
         }
+        // One bulk add: the cluster group builds its clusters in chunks, without freezing the page.
+        self.markers.add_layers(&layers);
+        self.shown.pins.replace(pins);
+        self.shown.lang.set(lang);
+        self.shown.now.set(Some(now_utc));
     }
+}
+
+/// A `ResizeObserver` on the map's container that calls Leaflet's `invalidateSize` (keeping the
+/// centre) whenever the container's size changes. Its callback runs after layout, so reading the
+/// size costs nothing. The `web-sys` binding is not among the crate's features: through
+/// `Reflect`.
+fn watch_size(element: &web_sys::HtmlElement, map: &Map) -> Result<SizeWatch, JsValue> {
+    let on_resize = {
+        let map = map.clone();
+        Closure::<dyn Fn()>::new(move || {
+            map.invalidate_size(false);
+        })
+    };
+    let constructor: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"ResizeObserver".into())?.dyn_into()?;
+    let observer =
+        js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(on_resize.as_ref()))?;
+    let observe: js_sys::Function =
+        js_sys::Reflect::get(&observer, &"observe".into())?.dyn_into()?;
+    observe.call1(&observer, element)?;
+    Ok(SizeWatch {
+        observer,
+        _on_resize: on_resize,
+    })
 }
 
 /// A longitude in [-180, 180): Leaflet lets the world repeat east and west.

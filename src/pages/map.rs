@@ -3,7 +3,7 @@
 
 use crate::components::open_state::now_at_facilities;
 use crate::components::{
-    DemoBanner, FacilityCount, FacilityList, Filters, Legend, LoadStatus, NearMe,
+    AfterFirstPaint, DemoBanner, FacilityCount, FacilityList, Filters, Legend, MapStatus, NearMe,
 };
 use crate::map::FacilityMap;
 use crate::registry::Registry;
@@ -49,18 +49,29 @@ pub fn MapPage() -> impl IntoView {
         });
     });
 
+    // The map's share of the screen is fixed (`.map-area`): the loading card is drawn over the
+    // map and the demonstration banner under it, inside that share, so neither moves the map nor
+    // the panel (index.html's app shell draws this page's first frame the same way).
     view! {
         <main class="map-page">
-            <DemoBanner />
-            <LoadStatus />
             <div class="map-layout">
-                <FacilityMap search now picking on_pick />
+                <div class="map-area">
+                    <div class="map-frame">
+                        <FacilityMap search now picking on_pick />
+                        <MapStatus />
+                    </div>
+                    <DemoBanner />
+                </div>
                 <aside class="side-panel">
                     <NearMe search set_search picking />
-                    <Filters search set_search />
-                    <FacilityCount />
-                    <Legend />
-                    <FacilityList search index now />
+                    // Below the fold on a phone, and after everything else in the page: drawn
+                    // one task after the first frame, which then stays short.
+                    <AfterFirstPaint>
+                        <Filters search set_search />
+                        <FacilityCount />
+                        <Legend />
+                        <FacilityList search index now />
+                    </AfterFirstPaint>
                 </aside>
             </div>
         </main>

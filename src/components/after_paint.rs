@@ -1,0 +1,27 @@
+//! Start-up in steps. The map page's first frame is what `index.html`'s app shell already shows;
+//! what can wait for it (the Leaflet map, its markers, what lies below the fold on a phone, the
+//! rest of a long list) is done in tasks of its own after it, so no single task keeps a cheap
+//! phone from answering a tap for long (Lighthouse's "total blocking time").
+
+use leptos::prelude::*;
+use std::time::Duration;
+
+/// Runs `f` in a task of its own once the next frame has been painted (an animation frame, then
+/// a zero timeout): that frame's style and layout are done by then, so what `f` reads of sizes
+/// costs nothing, and what it draws is painted in the frame after.
+pub fn after_next_paint(f: impl FnOnce() + 'static) {
+    request_animation_frame(move || set_timeout(f, Duration::ZERO));
+}
+
+/// Its children, drawn one task after the frame that shows the rest of the page: for parts of a
+/// page that are below the fold on a phone, and come last in the document, so that their coming
+/// moves nothing above them.
+#[component]
+pub fn AfterFirstPaint(children: ChildrenFn) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    after_next_paint(move || {
+        // The page may be gone by then.
+        let _ = ready.try_set(true);
+    });
+    view! { <Show when=move || ready.get()>{children()}</Show> }
+}
