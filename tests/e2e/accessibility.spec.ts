@@ -304,7 +304,7 @@ test('large text is one tap away, remembered across reloads and on before the ap
   expect(await page.evaluate(() => localStorage.getItem('caremap.large-text'))).toBe('1');
 
   // Reload, noting what <html> says at the moment <body> is inserted, before anything of the
-  // page can be drawn: the class is already there (public/large-text.js ran in the head), so a
+  // page can be drawn: the class is already there (public/boot.js ran in the head), so a
   // resident who chose large text never sees small text while the app starts.
   await page.addInitScript(() => {
     new MutationObserver((_, observer) => {

@@ -224,10 +224,11 @@ async fn openapi_document_lists_every_route() {
         .as_array()
         .expect("parameters");
     let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
-    assert_eq!(names, ["since", "limit"]);
+    assert_eq!(names, ["since", "limit", "format"]);
     for schema in [
         "RegistryPage",
         "FacilityRecord",
+        "ColumnarPage",
         "Facility",
         "ErrorBody",
         "ClientConfig",
