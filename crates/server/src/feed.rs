@@ -9,7 +9,7 @@
 //! - the pages of a first sync (from the start, [`ColumnarPage::PAGE_LIMIT`] at a time, the
 //!   chain every new phone walks) are compressed at brotli 11 by one background task
 //!   ([`FeedCache::warm`]) when the server starts, and again when a first sync finds the chain
-//!   changed (a page from the start that is not kept);
+//!   changed (a page from the start that is not kept), at most every [`MIN_WARM_INTERVAL`];
 //! - any other page is compressed at brotli 5 (tens of milliseconds, like the on-the-fly
 //!   compression of the record layout) when first asked for;
 //! - either way the bytes are kept, so a page is compressed once, however many phones ask.
@@ -28,6 +28,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Pages kept (a page of 5,000 facilities is about 150 KB at brotli 11).
 const MAX_ENTRIES: usize = 400;
@@ -38,6 +39,11 @@ const BEST: u32 = 11;
 /// A quality that takes milliseconds: for any other page, made on request.
 const QUICK: u32 = 5;
 const WINDOW_BITS: u32 = 24;
+
+/// The shortest time between two warm-ups. Every load report changes the feed, and a change
+/// early in it shifts every later page: without a pause, a registry with busy doctors would
+/// keep a core compressing. Meanwhile a changed page goes out as its brotli-5 copy.
+const MIN_WARM_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 /// What identifies a page's content (see the module's documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,6 +78,8 @@ pub struct FeedCache {
     inner: Mutex<Inner>,
     /// A warm-up is running (one at a time).
     warming: AtomicBool,
+    /// When the last warm-up started.
+    last_warm: Mutex<Option<Instant>>,
 }
 
 #[derive(Default)]
@@ -134,14 +142,24 @@ impl FeedCache {
         Ok(compressed.bytes)
     }
 
-    /// Starts [`FeedCache::warm`] in the background unless one is running.
+    /// Starts [`FeedCache::warm`] in the background unless one is running or one started less
+    /// than [`MIN_WARM_INTERVAL`] ago.
     pub fn start_warm(self: Arc<Self>, store: SharedStore) {
-        if !self.warming.swap(true, Ordering::AcqRel) {
-            tokio::spawn(async move {
-                self.warm(store).await;
-                self.warming.store(false, Ordering::Release);
-            });
+        if self.warming.swap(true, Ordering::AcqRel) {
+            return;
         }
+        {
+            let mut last = self.last_warm.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| at.elapsed() < MIN_WARM_INTERVAL) {
+                self.warming.store(false, Ordering::Release);
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        tokio::spawn(async move {
+            self.warm(store).await;
+            self.warming.store(false, Ordering::Release);
+        });
     }
 
     /// Compresses the pages a phone's first sync asks for (from the start,
@@ -150,7 +168,7 @@ impl FeedCache {
     pub async fn warm(&self, store: SharedStore) {
         let limit = PageLimit::clamped(Some(ColumnarPage::PAGE_LIMIT));
         let mut since = Cursor::START;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let mut made = 0u32;
         loop {
             let page = match store.registry_page_raw(since, limit).await {
