@@ -20,3 +20,21 @@ try {
 if (location.pathname !== '/') {
   document.documentElement.classList.add('shell-not-map');
 }
+
+// - When the app may start: once the shell's largest paint is recorded (Chromium drops that
+//   record if the app replaces the shell first, and the page's LCP then waits for the wasm), or
+//   after the first frame where the browser reports no largest paint, and within one second in
+//   any case (a page opened in a background tab paints nothing until shown). Trunk's loader
+//   waits for this before it fetches the wasm (tools/sw/start-after-paint.mjs).
+window.caremapShellPainted = new Promise((resolve) => {
+  setTimeout(resolve, 1000);
+  const types = (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes) || [];
+  if (types.indexOf('largest-contentful-paint') >= 0) {
+    new PerformanceObserver((list, observer) => {
+      observer.disconnect();
+      resolve();
+    }).observe({ type: 'largest-contentful-paint', buffered: true });
+  } else {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+  }
+});

@@ -22,12 +22,16 @@
 import { generateSW } from 'workbox-build';
 import * as path from 'node:path';
 import { precompress } from './precompress.mjs';
+import { startAfterPaint } from './start-after-paint.mjs';
 
 const dir = process.argv[2] ?? process.env.TRUNK_STAGING_DIR;
 if (!dir) {
   console.error('usage: node tools/sw/build-sw.mjs <dist dir> (or set TRUNK_STAGING_DIR)');
   process.exit(2);
 }
+// First, in every build: the app starts after the shell's first frame (start-after-paint.mjs);
+// the worker below precaches the index.html this writes.
+startAfterPaint(dir);
 if (!process.argv[2] && process.env.TRUNK_PROFILE === 'debug') {
   console.log('build-sw: debug build, no service worker');
   process.exit(0);
