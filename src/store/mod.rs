@@ -49,6 +49,10 @@ const SYNC_META_KEY: &str = "registry_sync";
 /// The `meta` key of the device's account (since version 2).
 const ACCOUNT_META_KEY: &str = "account";
 
+/// Registry records written in one task by [`Store::apply_page`]: a few milliseconds of copying
+/// on a cheap phone.
+const PUT_BATCH: usize = 50;
+
 /// The account this phone is enrolled with: the device token and what the server said of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRecord {
@@ -308,11 +312,18 @@ impl Store {
 
         let previous: Option<SyncMeta> = meta_store.get(SYNC_META_KEY).serde()?.await?;
         let mut meta = previous.unwrap_or_default();
-        for record in &page.items {
-            if record.deleted || record.facility.is_none() {
-                facilities.delete(record.id.to_string()).primitive()?;
+        // Each `put` copies its record into the database (a structured clone) at once, on the
+        // page's thread: a page of thousands would be one long task. So the writes go in batches,
+        // each in a task of its own: the last request of a batch is awaited, and the next batch
+        // is written from its success event, which keeps the transaction alive.
+        for (n, record) in page.items.iter().enumerate() {
+            let request = if record.deleted || record.facility.is_none() {
+                facilities.delete(record.id.to_string()).primitive()?
             } else {
-                facilities.put(record).serde()?;
+                facilities.put(record).serde()?
+            };
+            if (n + 1) % PUT_BATCH == 0 && n + 1 < page.items.len() {
+                request.await?;
             }
         }
         meta.cursor = page.cursor;

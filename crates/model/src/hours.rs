@@ -2,6 +2,9 @@
 
 use crate::error::ValidationError;
 use chrono::NaiveDateTime;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Opening hours, e.g. `Mo-Fr 08:00-12:00,13:30-17:00; PH off` or `24/7`. Kept as the text the
 /// source gave (trimmed), known to parse.
@@ -27,10 +30,10 @@ impl OpeningHours {
                 max: MAX_CHARS,
             });
         }
-        if known_valid(trimmed) {
+        if remembered(trimmed).is_some() {
             return Ok(OpeningHours(trimmed.to_owned()));
         }
-        trimmed
+        let evaluator = trimmed
             .parse::<opening_hours::OpeningHours>()
             .map_err(|err| {
                 ValidationError::OpeningHours {
@@ -44,7 +47,7 @@ impl OpeningHours {
                         .to_owned(),
                 }
             })?;
-        remember_valid(trimmed);
+        remember(trimmed, Rc::new(evaluator));
         Ok(OpeningHours(trimmed.to_owned()))
     }
 
@@ -52,9 +55,16 @@ impl OpeningHours {
         &self.0
     }
 
-    /// The evaluator for these hours (parsing again is cheap next to a page render).
-    fn evaluator(&self) -> Option<opening_hours::OpeningHours> {
-        self.0.parse::<opening_hours::OpeningHours>().ok()
+    /// The evaluator for these hours: the one parsed before for the same text, else parsed now.
+    /// The map and the list ask "open now?" of every facility on every tick of the clock; the
+    /// grammar was most of that work.
+    fn evaluator(&self) -> Option<Rc<opening_hours::OpeningHours>> {
+        if let Some(evaluator) = remembered(&self.0) {
+            return Some(evaluator);
+        }
+        let evaluator = Rc::new(self.0.parse::<opening_hours::OpeningHours>().ok()?);
+        remember(&self.0, Rc::clone(&evaluator));
+        Some(evaluator)
     }
 
     /// Whether the facility is open at a local time. `None` where the hours leave it unknown.
@@ -73,27 +83,28 @@ impl OpeningHours {
     }
 }
 
-/// How many distinct hours texts [`OpeningHours::parse`] remembers as valid.
-const KNOWN_VALID_CAP: usize = 256;
+/// How many distinct hours texts are remembered with their evaluator.
+const REMEMBERED_CAP: usize = 256;
 
 thread_local! {
-    /// Hours texts that parsed before. A registry of 100,000 facilities has a few dozen distinct
-    /// timetables, and reading it back from the phone's store goes through `parse` for every
-    /// record: the grammar runs once per text instead of once per facility. Bounded, so a
+    /// Hours texts that parsed before, with what they parsed to. A registry of 100,000
+    /// facilities has a few dozen distinct timetables: reading it back from the phone's store
+    /// validates every record, and "open now?" is asked of every facility again and again, so
+    /// the grammar runs once per text instead of once per facility and question. Bounded, so a
     /// registry with many distinct texts only loses the shortcut.
-    static KNOWN_VALID: std::cell::RefCell<std::collections::HashSet<String>> =
-        std::cell::RefCell::new(std::collections::HashSet::new());
+    static REMEMBERED: RefCell<HashMap<String, Rc<opening_hours::OpeningHours>>> =
+        RefCell::new(HashMap::new());
 }
 
-fn known_valid(text: &str) -> bool {
-    KNOWN_VALID.with(|known| known.borrow().contains(text))
+fn remembered(text: &str) -> Option<Rc<opening_hours::OpeningHours>> {
+    REMEMBERED.with(|known| known.borrow().get(text).cloned())
 }
 
-fn remember_valid(text: &str) {
-    KNOWN_VALID.with(|known| {
+fn remember(text: &str, evaluator: Rc<opening_hours::OpeningHours>) {
+    REMEMBERED.with(|known| {
         let mut known = known.borrow_mut();
-        if known.len() < KNOWN_VALID_CAP {
-            known.insert(text.to_owned());
+        if known.len() < REMEMBERED_CAP {
+            known.insert(text.to_owned(), evaluator);
         }
     });
 }
@@ -151,11 +162,23 @@ mod tests {
     #[test]
     fn remembered_texts_still_judge_every_input() {
         // More distinct valid texts than are remembered, each parsed twice, then garbage.
-        for minute in 0..(KNOWN_VALID_CAP + 20) {
+        for minute in 0..(REMEMBERED_CAP + 20) {
             let text = format!("Mo-Fr 08:{:02}-17:00", minute % 60);
             let text = format!("{text}; Sa {:02}:00-12:00", minute / 60);
             let first = OpeningHours::parse(&text).unwrap();
             assert_eq!(OpeningHours::parse(&format!(" {text} ")).unwrap(), first);
+            // Remembered or not, the evaluator answers for its own text: open on a Monday at
+            // noon, closed on a Sunday.
+            assert_eq!(
+                first.is_open_at(at(2026, 11, 30, 12, 0)),
+                Some(true),
+                "{text}"
+            );
+            assert_eq!(
+                first.is_open_at(at(2026, 11, 29, 12, 0)),
+                Some(false),
+                "{text}"
+            );
         }
         assert!(OpeningHours::parse("Mo-Fr 08:00-17:00 and more").is_err());
         assert!(OpeningHours::parse("24/7").is_ok());
