@@ -13,6 +13,22 @@ pub fn after_next_paint(f: impl FnOnce() + 'static) {
     request_animation_frame(move || set_timeout(f, Duration::ZERO));
 }
 
+/// Resolves in a task of its own, after what the browser has queued meanwhile (a tap, a frame):
+/// long work done in slices awaits it between slices.
+pub async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let queued = web_sys::window()
+            .map(|window| window.set_timeout_with_callback(&resolve).is_ok())
+            .unwrap_or(false);
+        if !queued {
+            // No window (cannot happen in the app): go on at once.
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    });
+    // A promise resolved by a timer is never rejected.
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Its children, drawn one task after the frame that shows the rest of the page: for parts of a
 /// page that are below the fold on a phone, and come last in the document, so that their coming
 /// moves nothing above them.

@@ -14,7 +14,7 @@ mod search_panel;
 mod status;
 mod update_banner;
 
-pub use after_paint::{after_next_paint, AfterFirstPaint};
+pub use after_paint::{after_next_paint, next_task, AfterFirstPaint};
 pub use facility_list::{area_text, distance_text, FacilityCount, FacilityList, NEAREST_SHOWN};
 pub use facility_load::FacilityLoad;
 pub use header::Header;

@@ -11,7 +11,7 @@ mod icons;
 
 pub use icons::{marker_class, swatch_class};
 
-use crate::components::after_next_paint;
+use crate::components::{after_next_paint, next_task};
 use crate::components::crowding::{summary, Badge};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
 use crate::registry::{Facilities, LoadState, Registry};
@@ -217,6 +217,8 @@ struct MapHandle {
     _on_click: Closure<dyn Fn(JsValue)>,
     /// Kept alive as long as the map: Leaflet calls it on every tap on the map itself.
     _on_map_click: Closure<dyn Fn(JsValue)>,
+    /// Counts [`MapHandle::show`] calls: a slow feed of markers stops when a newer one starts.
+    generation: Rc<Cell<u64>>,
     /// Tells Leaflet when its container changes size (a banner under it, a rotated phone), after
     /// the browser's layout: Leaflet only watches the window's size itself.
     resize: Option<SizeWatch>,
@@ -289,12 +291,15 @@ impl MapHandle {
             point: None,
             _on_click: on_click,
             _on_map_click: on_map_click,
+            generation: Rc::new(Cell::new(0)),
             resize,
         })
     }
 
     /// Takes the map down: Leaflet's handlers and the size observer.
     fn remove(self) {
+        // A feed of markers still under way stops.
+        self.generation.set(self.generation.get().wrapping_add(1));
         if let Some(watch) = &self.resize {
             watch.disconnect();
         }
@@ -350,7 +355,10 @@ impl MapHandle {
     }
 
     /// Replaces the markers with one per facility that `search` keeps at `now`; the first time
-    /// there are facilities, fits the map to them.
+    /// there are facilities, fits the map to them. The markers are made and handed to the
+    /// cluster group in slices of a few milliseconds, each in a task of its own ([`feed`]): the
+    /// cluster group draws each slice's markers in view as it gets them, and a cheap phone
+    /// still answers a tap between slices.
     fn show(
         &mut self,
         facilities: &Facilities,
@@ -360,42 +368,37 @@ impl MapHandle {
         lang: Lang,
     ) {
         self.markers.clear_layers();
+        let generation = self.generation.get().wrapping_add(1);
+        self.generation.set(generation);
         let mut pins = Vec::with_capacity(facilities.len());
-        let mut bounds: Option<LatLngBounds> = None;
+        let mut specs = Vec::with_capacity(facilities.len());
+        // South-west and north-east corners of what is shown.
+        let mut bounds: Option<((f64, f64), (f64, f64))> = None;
         let mut judge = Judge::new(now, thresholds);
         let now_utc = judge.now;
-        let mut icons = icons::IconCache::default();
-        let layers = js_sys::Array::new();
         for (id, facility) in facilities.iter() {
             let status = facilities.status(id);
             if !search.matches(facility, status, &mut judge) {
                 continue;
             }
-            let position = LatLng::new(facility.location.lat(), facility.location.lon());
+            let (lat, lon) = (facility.location.lat(), facility.location.lon());
             let name = facility.name.display(lang);
-            let options = MarkerOptions::new();
             let badge = Badge::of(status, now_utc, thresholds);
-            match icons.get(facility.kind, badge) {
-                Ok(icon) => options.set_icon(icon),
-                Err(err) => leptos::logging::error!("divIcon: {err:?}"),
-            }
-            options.set_title(name.to_owned());
-            options.set_alt(name.to_owned());
-            options.set_rise_on_hover(true);
-            options.set_z_index_offset(icons::z_index_offset(facility.kind));
-            let marker = Marker::new_with_options(&position, &options);
-            layers.push(&marker);
-            match &bounds {
-                Some(b) => {
-                    b.extend(&position);
-                }
-                None => bounds = Some(LatLngBounds::new(&position, &position)),
-            }
+            bounds = Some(match bounds {
+                Some(((s, w), (n, e))) => ((s.min(lat), w.min(lon)), (n.max(lat), e.max(lon))),
+                None => ((lat, lon), (lat, lon)),
+            });
+            specs.push(MarkerSpec {
+                at: (lat, lon),
+                kind: facility.kind,
+                badge,
+                name: name.to_owned(),
+            });
             pins.push(Pin {
                 id,
                 kind: facility.kind,
                 name: name.to_owned(),
-                position,
+                position: LatLng::new(lat, lon),
                 status: status.map(|s| PinStatus {
                     crowding: s.crowding,
                     reported: s.status,
@@ -404,9 +407,10 @@ impl MapHandle {
                 }),
             });
         }
-        // The view first, then the markers: the cluster group draws the markers in view once, at
-        // the zoom they are seen at (not at the fallback view's, then again).
-        if let (false, Some(bounds)) = (self.fitted, bounds) {
+        // The view first, then the markers: the cluster group draws the markers in view at the
+        // zoom they are seen at (not at the fallback view's, then again).
+        if let (false, Some(((s, w), (n, e)))) = (self.fitted, bounds) {
+            let bounds = LatLngBounds::new(&LatLng::new(s, w), &LatLng::new(n, e));
             let options = js_sys::Object::new();
             // Reflect::set on a fresh plain object cannot fail.
             let _ = js_sys::Reflect::set(&options, &"maxZoom".into(), &MAX_FIT_ZOOM.into());
@@ -417,11 +421,65 @@ impl MapHandle {
             self.map.fit_bounds_with_options(&bounds, &options);
             self.fitted = true;
         }
-        // One bulk add: the cluster group builds its clusters in chunks, without freezing the page.
-        self.markers.add_layers(&layers);
         self.shown.pins.replace(pins);
         self.shown.lang.set(lang);
         self.shown.now.set(Some(now_utc));
+        leptos::task::spawn_local(feed(
+            self.markers.clone(),
+            specs,
+            Rc::clone(&self.generation),
+            generation,
+        ));
+    }
+}
+
+/// What a marker is made from.
+struct MarkerSpec {
+    at: (f64, f64),
+    kind: FacilityKind,
+    badge: Badge,
+    name: String,
+}
+
+/// How long one slice of [`feed`] makes markers before it hands them over and lets the browser
+/// in; the cluster group's drawing of them comes on top (Lighthouse counts a task of more than
+/// 50 ms, on a machine it takes to be four times slower than the one it runs on).
+const MARKER_SLICE_MS: f64 = 4.0;
+
+/// Makes the markers of `specs` and adds them to `markers`, slice by slice, each in a task of
+/// its own; stops when `generation` moves on (a newer [`MapHandle::show`] took over).
+async fn feed(
+    markers: MarkerClusterGroup,
+    specs: Vec<MarkerSpec>,
+    current: Rc<Cell<u64>>,
+    generation: u64,
+) {
+    let mut icons = icons::IconCache::default();
+    let mut specs = specs.into_iter().peekable();
+    while specs.peek().is_some() {
+        let started = js_sys::Date::now();
+        let layers = js_sys::Array::new();
+        for spec in specs.by_ref() {
+            let options = MarkerOptions::new();
+            match icons.get(spec.kind, spec.badge) {
+                Ok(icon) => options.set_icon(icon),
+                Err(err) => leptos::logging::error!("divIcon: {err:?}"),
+            }
+            options.set_title(spec.name.clone());
+            options.set_alt(spec.name);
+            options.set_rise_on_hover(true);
+            options.set_z_index_offset(icons::z_index_offset(spec.kind));
+            let position = LatLng::new(spec.at.0, spec.at.1);
+            layers.push(&Marker::new_with_options(&position, &options));
+            if js_sys::Date::now() - started >= MARKER_SLICE_MS {
+                break;
+            }
+        }
+        markers.add_layers(&layers);
+        next_task().await;
+        if current.get() != generation {
+            return;
+        }
     }
 }
 
