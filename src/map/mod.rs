@@ -11,8 +11,8 @@ mod icons;
 
 pub use icons::{marker_class, swatch_class};
 
-use crate::components::{after_next_paint, next_task};
 use crate::components::crowding::{summary, Badge};
+use crate::components::{after_next_paint, next_task};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
 use crate::registry::{Facilities, LoadState, Registry};
 use crate::routes;
@@ -441,13 +441,16 @@ struct MarkerSpec {
     name: String,
 }
 
-/// How long one slice of [`feed`] makes markers before it hands them over and lets the browser
-/// in; the cluster group's drawing of them comes on top (Lighthouse counts a task of more than
-/// 50 ms, on a machine it takes to be four times slower than the one it runs on).
-const MARKER_SLICE_MS: f64 = 4.0;
+/// How long one slice of [`feed`] should take, making its markers and the cluster group drawing
+/// those in view: Lighthouse counts a task of more than 50 ms on the machine it simulates, four
+/// times slower than the one it runs on, and a cheap phone is about that.
+const MARKER_SLICE_MS: f64 = 8.0;
+/// The first slice's size, before anything is known of the cost of a marker here.
+const FIRST_SLICE: usize = 20;
 
 /// Makes the markers of `specs` and adds them to `markers`, slice by slice, each in a task of
-/// its own; stops when `generation` moves on (a newer [`MapHandle::show`] took over).
+/// its own, each slice sized from what the ones before cost; stops when `generation` moves on (a
+/// newer [`MapHandle::show`] took over).
 async fn feed(
     markers: MarkerClusterGroup,
     specs: Vec<MarkerSpec>,
@@ -456,10 +459,11 @@ async fn feed(
 ) {
     let mut icons = icons::IconCache::default();
     let mut specs = specs.into_iter().peekable();
+    let mut slice = FIRST_SLICE;
     while specs.peek().is_some() {
         let started = js_sys::Date::now();
         let layers = js_sys::Array::new();
-        for spec in specs.by_ref() {
+        for spec in specs.by_ref().take(slice) {
             let options = MarkerOptions::new();
             match icons.get(spec.kind, spec.badge) {
                 Ok(icon) => options.set_icon(icon),
@@ -471,11 +475,13 @@ async fn feed(
             options.set_z_index_offset(icons::z_index_offset(spec.kind));
             let position = LatLng::new(spec.at.0, spec.at.1);
             layers.push(&Marker::new_with_options(&position, &options));
-            if js_sys::Date::now() - started >= MARKER_SLICE_MS {
-                break;
-            }
         }
         markers.add_layers(&layers);
+        // The next slice as large as fits the time, from this one's cost per marker (the clock
+        // counts whole milliseconds: at least one), growing at most fourfold at a time.
+        let spent = (js_sys::Date::now() - started).max(1.0);
+        let fits = (slice as f64 * MARKER_SLICE_MS / spent) as usize;
+        slice = fits.clamp(FIRST_SLICE / 2, slice.saturating_mul(4));
         next_task().await;
         if current.get() != generation {
             return;

@@ -69,18 +69,51 @@ impl OpeningHours {
 
     /// Whether the facility is open at a local time. `None` where the hours leave it unknown.
     pub fn is_open_at(&self, local: NaiveDateTime) -> Option<bool> {
-        let oh = self.evaluator()?;
-        if oh.is_unknown(local) {
-            None
-        } else {
-            Some(oh.is_open(local))
-        }
+        self.answer_at(local).open
     }
 
     /// When the open/closed state next changes after `local`, if it ever does.
     pub fn next_change(&self, local: NaiveDateTime) -> Option<NaiveDateTime> {
-        self.evaluator()?.next_change(local)
+        self.answer_at(local).next_change
     }
+
+    /// What these hours say at `local`: worked out once per text and moment. The map and the
+    /// list ask it of hundreds of facilities that share a few timetables, at the same moment;
+    /// the evaluation walks the day's schedule each time.
+    fn answer_at(&self, local: NaiveDateTime) -> Answer {
+        if let Some(answer) = ANSWERS.with(|answers| {
+            let answers = answers.borrow();
+            (answers.0 == Some(local))
+                .then(|| answers.1.get(&self.0).copied())
+                .flatten()
+        }) {
+            return answer;
+        }
+        let answer = match self.evaluator() {
+            Some(oh) => Answer {
+                open: (!oh.is_unknown(local)).then(|| oh.is_open(local)),
+                next_change: oh.next_change(local),
+            },
+            None => Answer::default(),
+        };
+        ANSWERS.with(|answers| {
+            let mut answers = answers.borrow_mut();
+            if answers.0 != Some(local) {
+                *answers = (Some(local), HashMap::new());
+            }
+            if answers.1.len() < REMEMBERED_CAP {
+                answers.1.insert(self.0.clone(), answer);
+            }
+        });
+        answer
+    }
+}
+
+/// What a timetable says at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+struct Answer {
+    open: Option<bool>,
+    next_change: Option<NaiveDateTime>,
 }
 
 /// How many distinct hours texts are remembered with their evaluator.
@@ -94,6 +127,12 @@ thread_local! {
     /// registry with many distinct texts only loses the shortcut.
     static REMEMBERED: RefCell<HashMap<String, Rc<opening_hours::OpeningHours>>> =
         RefCell::new(HashMap::new());
+}
+
+thread_local! {
+    /// The answers of [`OpeningHours::answer_at`] for the moment last asked about, by text.
+    static ANSWERS: RefCell<(Option<NaiveDateTime>, HashMap<String, Answer>)> =
+        RefCell::new((None, HashMap::new()));
 }
 
 fn remembered(text: &str) -> Option<Rc<opening_hours::OpeningHours>> {
