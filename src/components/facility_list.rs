@@ -55,7 +55,7 @@ const LIST_FIRST: usize = NEAREST_SHOWN;
 /// …and how many more in each step after it, each in a task of its own after a frame: drawing a
 /// county's 500 entries at once was one task of more than a second on a cheap phone, in which
 /// the page answered nothing.
-const LIST_STEP: usize = 40;
+const LIST_STEP: usize = 60;
 
 /// The entries of the list in order, with their distance when there is a point to search from,
 /// and what they are drawn for. Each computation is a new generation and the list is drawn anew.

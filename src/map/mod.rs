@@ -444,7 +444,7 @@ struct MarkerSpec {
 /// How long one slice of [`feed`] should take, making its markers and the cluster group drawing
 /// those in view: Lighthouse counts a task of more than 50 ms on the machine it simulates, four
 /// times slower than the one it runs on, and a cheap phone is about that.
-const MARKER_SLICE_MS: f64 = 8.0;
+const MARKER_SLICE_MS: f64 = 10.0;
 /// The first slice's size, before anything is known of the cost of a marker here.
 const FIRST_SLICE: usize = 20;
 
