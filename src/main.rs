@@ -3,5 +3,7 @@
 
 fn main() {
     console_error_panic_hook::set_once();
-    caremap::mount();
+    // In a task of its own: `main` runs in the task that instantiates the wasm, and the two
+    // together made the longest task of the start-up on a cheap phone.
+    leptos::prelude::set_timeout(caremap::mount, std::time::Duration::ZERO);
 }
