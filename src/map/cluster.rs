@@ -1,7 +1,8 @@
 //! Minimal bindings to Leaflet.markercluster (npm `leaflet.markercluster`, a plain script in
 //! `index.html` after `leaflet.js`): `L.markerClusterGroup(options)`, `addLayers` and
-//! `clearLayers`. A large registry is added in one call, in chunks (`chunkedLoading`), and only
-//! the clusters and markers in view are in the DOM.
+//! `clearLayers`. The map hands it the markers in slices of a few milliseconds (`feed` in
+//! `map/mod.rs`); `chunkedLoading` still keeps any one call short, and only the clusters and
+//! markers in view are in the DOM.
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
