@@ -14,18 +14,26 @@ pub fn after_next_paint(f: impl FnOnce() + 'static) {
 }
 
 /// Resolves in a task of its own, after what the browser has queued meanwhile (a tap, a frame):
-/// long work done in slices awaits it between slices.
+/// long work done in slices awaits it between slices. A message to itself rather than a timer:
+/// browsers hold a timer set from a timer's task to at least 4 ms after a few rounds, which a
+/// feed of many slices would spend idle.
 pub async fn next_task() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let queued = web_sys::window()
-            .map(|window| window.set_timeout_with_callback(&resolve).is_ok())
-            .unwrap_or(false);
-        if !queued {
-            // No window (cannot happen in the app): go on at once.
+        let Ok(channel) = web_sys::MessageChannel::new() else {
+            // No MessageChannel (cannot happen in a browser the app runs in): go on at once.
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+            return;
+        };
+        channel.port1().set_onmessage(Some(&resolve));
+        if channel
+            .port2()
+            .post_message(&wasm_bindgen::JsValue::UNDEFINED)
+            .is_err()
+        {
             let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
         }
     });
-    // A promise resolved by a timer is never rejected.
+    // A promise resolved by a message is never rejected.
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
