@@ -388,8 +388,10 @@ impl MapHandle {
                 Some(((s, w), (n, e))) => ((s.min(lat), w.min(lon)), (n.max(lat), e.max(lon))),
                 None => ((lat, lon), (lat, lon)),
             });
+            // One Leaflet position per facility, shared by its marker and its pin.
+            let position = LatLng::new(lat, lon);
             specs.push(MarkerSpec {
-                at: (lat, lon),
+                position: position.clone(),
                 kind: facility.kind,
                 badge,
                 name: name.to_owned(),
@@ -398,7 +400,7 @@ impl MapHandle {
                 id,
                 kind: facility.kind,
                 name: name.to_owned(),
-                position: LatLng::new(lat, lon),
+                position,
                 status: status.map(|s| PinStatus {
                     crowding: s.crowding,
                     reported: s.status,
@@ -435,7 +437,7 @@ impl MapHandle {
 
 /// What a marker is made from.
 struct MarkerSpec {
-    at: (f64, f64),
+    position: LatLng,
     kind: FacilityKind,
     badge: Badge,
     name: String,
@@ -473,8 +475,7 @@ async fn feed(
             options.set_alt(spec.name);
             options.set_rise_on_hover(true);
             options.set_z_index_offset(icons::z_index_offset(spec.kind));
-            let position = LatLng::new(spec.at.0, spec.at.1);
-            layers.push(&Marker::new_with_options(&position, &options));
+            layers.push(&Marker::new_with_options(&spec.position, &options));
         }
         markers.add_layers(&layers);
         // The next slice as large as fits the time, from this one's cost per marker (the clock

@@ -30,24 +30,18 @@ impl OpeningHours {
                 max: MAX_CHARS,
             });
         }
-        if remembered(trimmed).is_some() {
-            return Ok(OpeningHours(trimmed.to_owned()));
-        }
-        let evaluator = trimmed
-            .parse::<opening_hours::OpeningHours>()
-            .map_err(|err| {
-                ValidationError::OpeningHours {
-                    value: trimmed.to_owned(),
-                    // The parser's own report is long and multi-line; its first line says enough.
-                    detail: err
-                        .to_string()
-                        .lines()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                }
-            })?;
-        remember(trimmed, Rc::new(evaluator));
+        parsed(trimmed).map_err(|err| {
+            ValidationError::OpeningHours {
+                value: trimmed.to_owned(),
+                // The parser's own report is long and multi-line; its first line says enough.
+                detail: err
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
+        })?;
         Ok(OpeningHours(trimmed.to_owned()))
     }
 
@@ -59,12 +53,7 @@ impl OpeningHours {
     /// The map and the list ask "open now?" of every facility on every tick of the clock; the
     /// grammar was most of that work.
     fn evaluator(&self) -> Option<Rc<opening_hours::OpeningHours>> {
-        if let Some(evaluator) = remembered(&self.0) {
-            return Some(evaluator);
-        }
-        let evaluator = Rc::new(self.0.parse::<opening_hours::OpeningHours>().ok()?);
-        remember(&self.0, Rc::clone(&evaluator));
-        Some(evaluator)
+        parsed(&self.0).ok()
     }
 
     /// Whether the facility is open at a local time. `None` where the hours leave it unknown.
@@ -135,17 +124,23 @@ thread_local! {
         RefCell::new((None, HashMap::new()));
 }
 
-fn remembered(text: &str) -> Option<Rc<opening_hours::OpeningHours>> {
-    REMEMBERED.with(|known| known.borrow().get(text).cloned())
-}
+/// Why a text is not opening hours (the parser's own error type).
+type ParseError = <opening_hours::OpeningHours as std::str::FromStr>::Err;
 
-fn remember(text: &str, evaluator: Rc<opening_hours::OpeningHours>) {
+/// The evaluator of `text`: the one remembered, else parsed now (and remembered, while there is
+/// room).
+fn parsed(text: &str) -> Result<Rc<opening_hours::OpeningHours>, ParseError> {
+    if let Some(evaluator) = REMEMBERED.with(|known| known.borrow().get(text).cloned()) {
+        return Ok(evaluator);
+    }
+    let evaluator = Rc::new(text.parse::<opening_hours::OpeningHours>()?);
     REMEMBERED.with(|known| {
         let mut known = known.borrow_mut();
         if known.len() < REMEMBERED_CAP {
-            known.insert(text.to_owned(), evaluator);
+            known.insert(text.to_owned(), Rc::clone(&evaluator));
         }
     });
+    Ok(evaluator)
 }
 
 impl TryFrom<String> for OpeningHours {
