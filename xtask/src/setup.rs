@@ -11,6 +11,12 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's ChromeDriver, which wasm-bindgen-test-runner drives.
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// A Chinese font for that browser (Debian's fonts-wqy-microhei, 1.6 MB). Every phone our users
+/// have carries one; without it Chromium draws every Chinese character as an empty box, after
+/// asking fontconfig in vain for a font that has it, which made each layout of the (Chinese)
+/// pages several times slower here than on a phone and the page's figures in
+/// `cargo xtask bench` wrong (docs/ARCHITECTURE.md, "Start-up performance").
+const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
 
 /// How much of the set-up a task needs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -116,12 +122,15 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Debian's Chromium (Playwright's own browser download cannot work here).
+/// Debian's Chromium (Playwright's own browser download cannot work here), with a Chinese font.
 fn chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    if [CHROMIUM, CHROMEDRIVER, CJK_FONT]
+        .iter()
+        .all(|path| Path::new(path).exists())
+    {
         return Ok(());
     }
-    shell::step("installing Chromium from Debian's packages for the browser tests");
+    shell::step("installing Chromium and a Chinese font from Debian's packages for the browser tests");
     Cmd::new("apt-get").arg("update").run()?;
     Cmd::new("apt-get")
         .args([
@@ -130,6 +139,7 @@ fn chromium() -> Result<()> {
             "--no-install-recommends",
             "chromium",
             "chromium-driver",
+            "fonts-wqy-microhei",
         ])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
