@@ -19,6 +19,8 @@ const LARGE_PORT: u16 = 18283;
 const LARGE_REGISTRY: &str = "100000";
 
 pub fn all() -> Result<()> {
+    // The browser, and the Chinese font its figures depend on (setup.rs).
+    crate::setup::all(crate::setup::Needs::Everything)?;
     crate::build_pwa()?;
     wasm_size()?;
     Cmd::new("cargo")
