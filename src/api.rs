@@ -170,6 +170,9 @@ fn registry_url(since: Cursor, limit: u32) -> String {
 /// `GET /api/v1/registry?since=…&limit=…&format=columns`: one page of changes after `since`.
 pub async fn fetch_registry_page(since: Cursor) -> Result<RegistryPage, ApiError> {
     let columns: ColumnarPage = get_json(&registry_url(since, REGISTRY_PAGE_LIMIT)).await?;
+    // Decoding the JSON and checking every record (a parse of each timetable among them) are
+    // two tasks, not one: together they were one of the longest tasks of a first visit.
+    crate::components::next_task().await;
     columns
         .into_page()
         .map_err(|err| ApiError::Decode(err.to_string()))

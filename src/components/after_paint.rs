@@ -37,15 +37,19 @@ pub async fn next_task() {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// Its children, drawn one task after the frame that shows the rest of the page: for parts of a
-/// page that are below the fold on a phone, and come last in the document, so that their coming
-/// moves nothing above them.
+/// Its children, drawn one frame after the frame that shows the rest of the page: for parts of
+/// a page that are below the fold on a phone, and come last in the document, so that their
+/// coming moves nothing above them. One frame later, not one task: what the rest of the page
+/// does after its first frame (the Leaflet map reads its size) then finds its layout done,
+/// instead of laying these children out in its own task.
 #[component]
 pub fn AfterFirstPaint(children: ChildrenFn) -> impl IntoView {
     let ready = RwSignal::new(false);
     after_next_paint(move || {
-        // The page may be gone by then.
-        let _ = ready.try_set(true);
+        after_next_paint(move || {
+            // The page may be gone by then.
+            let _ = ready.try_set(true);
+        });
     });
     view! { <Show when=move || ready.get()>{children()}</Show> }
 }

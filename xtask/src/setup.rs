@@ -130,7 +130,9 @@ fn chromium() -> Result<()> {
     {
         return Ok(());
     }
-    shell::step("installing Chromium and a Chinese font from Debian's packages for the browser tests");
+    shell::step(
+        "installing Chromium and a Chinese font from Debian's packages for the browser tests",
+    );
     Cmd::new("apt-get").arg("update").run()?;
     Cmd::new("apt-get")
         .args([
