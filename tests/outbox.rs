@@ -6,7 +6,9 @@
 
 use caremap::api::ApiError;
 use caremap::outbox::{send_pending, PushTransport};
-use caremap::store::{stores, AccountRecord, OutboxState, Store, SCHEMA_VERSION};
+use caremap::store::{
+    stores, AccountRecord, OutboxEntry, OutboxState, ReportAuthor, Store, SCHEMA_VERSION,
+};
 use caremap_model::push::{codes, MAX_BATCH};
 use caremap_model::{
     AccountInfo, Cursor, Facility, FacilityId, FacilityKind, FacilityRecord, Lang, LatLon,
@@ -51,13 +53,42 @@ async fn fresh(name: &str) -> Store {
     Store::open(name).await.unwrap()
 }
 
-/// Writes `n` reports to the outbox, one after the other; returns their ids in that order.
+/// A reporter account for `facility_id()`.
+fn doctor(id: i64, name: &str) -> AccountInfo {
+    AccountInfo {
+        id,
+        name: name.into(),
+        role: Role::Reporter,
+        scope: Scope {
+            facilities: vec![facility_id()],
+            townships: vec![],
+        },
+    }
+}
+
+/// The account most tests write and send with.
+fn wang() -> AccountInfo {
+    doctor(4, "王医生")
+}
+
+/// Another doctor, for a phone passed on.
+fn li() -> AccountInfo {
+    doctor(9, "李医生")
+}
+
+/// Writes `n` reports by `wang()` to the outbox, one after the other; returns their ids in
+/// that order.
 async fn write(store: &Store, n: u32) -> Vec<ReportId> {
+    write_as(store, n, &wang()).await
+}
+
+/// Writes `n` reports by `account` to the outbox; returns their ids in the order written.
+async fn write_as(store: &Store, n: u32, account: &AccountInfo) -> Vec<ReportId> {
     let mut ids = Vec::new();
     for i in 0..n {
         let id = ReportId::new_v7();
         store
-            .add_to_outbox(id, &report(100 + i), now(), None)
+            .add_to_outbox(id, &report(100 + i), now(), account, None)
             .await
             .unwrap();
         ids.push(id);
@@ -192,6 +223,13 @@ async fn a_report_is_in_the_outbox_before_anything_is_sent_and_survives_reopenin
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].state, OutboxState::Pending);
     assert_eq!(held[0].report, report(100));
+    assert_eq!(
+        held[0].account,
+        Some(ReportAuthor {
+            id: 4,
+            name: "王医生".into()
+        })
+    );
     store.close();
 
     // The browser was closed before any network: the report is still there.
@@ -203,7 +241,9 @@ async fn a_report_is_in_the_outbox_before_anything_is_sent_and_survives_reopenin
     );
 
     let server = ScriptedServer::new(&store);
-    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    let summary = send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
     assert_eq!((summary.sent, summary.rejected, summary.batches), (1, 0, 1));
     assert!(server.written_before_send.get());
     assert_eq!(*server.langs.borrow(), [Lang::Zh]);
@@ -223,7 +263,7 @@ async fn a_transient_failure_keeps_reports_pending_and_retries_store_each_once()
     server.then(Next::Fail).then(Next::LoseAnswer);
 
     // Offline: nothing reached the server, everything stays.
-    let err = send_pending(&store, &server, Lang::Zh, now)
+    let err = send_pending(&store, &server, &wang(), Lang::Zh, now)
         .await
         .unwrap_err();
     assert!(err.is_transient());
@@ -233,7 +273,7 @@ async fn a_transient_failure_keeps_reports_pending_and_retries_store_each_once()
     assert!(held.iter().all(|e| e.is_pending()));
 
     // The server stored them but its answer was lost: still pending on the phone.
-    let err = send_pending(&store, &server, Lang::Zh, now)
+    let err = send_pending(&store, &server, &wang(), Lang::Zh, now)
         .await
         .unwrap_err();
     assert!(err.is_transient());
@@ -242,7 +282,9 @@ async fn a_transient_failure_keeps_reports_pending_and_retries_store_each_once()
     assert!(store.sent_reports().await.unwrap().is_empty());
 
     // The retry is answered `duplicate`: acknowledged, so they leave the outbox.
-    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    let summary = send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
     assert_eq!(summary.sent, 3);
     assert!(store.outbox().await.unwrap().is_empty());
     assert_eq!(store.sent_reports().await.unwrap().len(), 3);
@@ -258,7 +300,9 @@ async fn applied_and_duplicate_both_leave_the_outbox_for_the_history() {
     let server = ScriptedServer::new(&store);
     // The server already has the first (sent from another tab, say).
     server.stored.borrow_mut().push(ids[0].as_uuid());
-    let summary = send_pending(&store, &server, Lang::En, now).await.unwrap();
+    let summary = send_pending(&store, &server, &wang(), Lang::En, now)
+        .await
+        .unwrap();
     assert_eq!(summary.sent, 2);
     assert!(store.outbox().await.unwrap().is_empty());
     let mut sent: Vec<Uuid> = store
@@ -273,7 +317,9 @@ async fn applied_and_duplicate_both_leave_the_outbox_for_the_history() {
     expected.sort();
     assert_eq!(sent, expected);
     // Nothing more to send: no push at all.
-    let summary = send_pending(&store, &server, Lang::En, now).await.unwrap();
+    let summary = send_pending(&store, &server, &wang(), Lang::En, now)
+        .await
+        .unwrap();
     assert_eq!(summary.batches, 0);
 }
 
@@ -283,7 +329,9 @@ async fn a_rejected_report_stays_with_its_reason_and_does_not_block_the_others()
     let ids = write(&store, 3).await;
     let server = ScriptedServer::new(&store);
     server.refuse.borrow_mut().insert(ids[1].as_uuid());
-    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    let summary = send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
     assert_eq!((summary.sent, summary.rejected), (2, 1));
     let held = store.outbox().await.unwrap();
     assert_eq!(held.len(), 1);
@@ -305,20 +353,24 @@ async fn a_rejected_report_stays_with_its_reason_and_does_not_block_the_others()
 
     // A refused report is not resent as it is.
     let pushes = server.requests.borrow().len();
-    send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
     assert_eq!(server.requests.borrow().len(), pushes);
 
     // Fixed: a new report with a new id replaces it in one step, and goes.
     let fixed = ReportId::new_v7();
     store
-        .add_to_outbox(fixed, &report(150), now(), Some(ids[1]))
+        .add_to_outbox(fixed, &report(150), now(), &wang(), Some(ids[1]))
         .await
         .unwrap();
     let held = store.outbox().await.unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].id, fixed);
     assert!(held[0].is_pending());
-    send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
     assert!(store.outbox().await.unwrap().is_empty());
     assert_eq!(store.sent_reports().await.unwrap().len(), 3);
 }
@@ -339,7 +391,9 @@ async fn reports_go_in_the_order_written_in_batches_of_at_most_max_batch() {
     let total = MAX_BATCH as u32 + 30;
     let ids = write(&store, total).await;
     let server = ScriptedServer::new(&store);
-    let summary = send_pending(&store, &server, Lang::Zh, now).await.unwrap();
+    let summary = send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
     assert_eq!(summary.batches, 2);
     assert_eq!(summary.sent, total);
     let requests = server.requests.borrow().clone();
@@ -357,7 +411,7 @@ async fn a_revoked_phone_keeps_every_report() {
     write(&store, 2).await;
     let server = ScriptedServer::new(&store);
     server.then(Next::Unauthorized);
-    let err = send_pending(&store, &server, Lang::Zh, now)
+    let err = send_pending(&store, &server, &wang(), Lang::Zh, now)
         .await
         .unwrap_err();
     assert!(err.is_unauthorized());
@@ -373,15 +427,7 @@ async fn the_account_is_kept_and_forgotten_without_touching_the_outbox() {
     assert_eq!(store.account().await.unwrap(), None);
     let record = AccountRecord {
         token: "t0k3n".into(),
-        account: AccountInfo {
-            id: 4,
-            name: "王医生".into(),
-            role: Role::Reporter,
-            scope: Scope {
-                facilities: vec![facility_id()],
-                townships: vec![],
-            },
-        },
+        account: wang(),
         enrolled_at: now(),
         revoked: false,
     };
@@ -391,6 +437,203 @@ async fn the_account_is_kept_and_forgotten_without_touching_the_outbox() {
     store.forget_account().await.unwrap();
     assert_eq!(store.account().await.unwrap(), None);
     assert_eq!(store.outbox().await.unwrap().len(), 1);
+}
+
+/// The phone after 王医生 signed out with two reports unsent and 李医生 enrolled and wrote one:
+/// returns the store, 王医生's ids and 李医生's id.
+async fn passed_on(name: &str) -> (Store, Vec<ReportId>, ReportId) {
+    let store = fresh(name).await;
+    store
+        .save_account(&AccountRecord {
+            token: "wang-token".into(),
+            account: wang(),
+            enrolled_at: now(),
+            revoked: false,
+        })
+        .await
+        .unwrap();
+    let wangs = write(&store, 2).await;
+    store.forget_account().await.unwrap();
+    store
+        .save_account(&AccountRecord {
+            token: "li-token".into(),
+            account: li(),
+            enrolled_at: now(),
+            revoked: false,
+        })
+        .await
+        .unwrap();
+    let lis = write_as(&store, 1, &li()).await;
+    (store, wangs, lis[0])
+}
+
+fn ids_of(entries: &[OutboxEntry]) -> Vec<Uuid> {
+    entries.iter().map(|e| e.id.as_uuid()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn reports_of_a_signed_out_account_are_not_sent_with_another_accounts_token() {
+    let (store, wangs, lis) = passed_on("caremap-test-outbox-other-account").await;
+    let held_before: Vec<OutboxEntry> = store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| wangs.contains(&e.id))
+        .collect();
+    assert_eq!(held_before.len(), 2);
+
+    // The server behind 李医生's token receives 李医生's report, and only it.
+    let li_server = ScriptedServer::new(&store);
+    let summary = send_pending(&store, &li_server, &li(), Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!((summary.batches, summary.sent, summary.rejected), (1, 1, 0));
+    assert_eq!(*li_server.requests.borrow(), [vec![lis.as_uuid()]]);
+    assert_eq!(*li_server.stored.borrow(), [lis.as_uuid()]);
+
+    // 王医生's stay exactly as they were: pending, his, untouched; none in the history.
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held, held_before);
+    assert!(held.iter().all(|e| e.is_pending()));
+    assert!(held
+        .iter()
+        .all(|e| e.account.as_ref().map(|a| a.id) == Some(wang().id)));
+    let history = store.sent_reports().await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].id, lis);
+
+    // Asked again, 李医生's token has nothing to send: no push at all, nothing counted.
+    let summary = send_pending(&store, &li_server, &li(), Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!(summary, Default::default());
+    assert_eq!(li_server.requests.borrow().len(), 1);
+    assert_eq!(store.outbox().await.unwrap(), held_before);
+}
+
+#[wasm_bindgen_test]
+async fn reports_held_for_an_account_go_once_it_is_enrolled_again() {
+    let (store, wangs, lis) = passed_on("caremap-test-outbox-account-back").await;
+    let li_server = ScriptedServer::new(&store);
+    send_pending(&store, &li_server, &li(), Lang::Zh, now)
+        .await
+        .unwrap();
+
+    // 李医生 signs out; 王医生 enrolls again on the phone (a new code: a new token, the same
+    // account).
+    store.forget_account().await.unwrap();
+    store
+        .save_account(&AccountRecord {
+            token: "wang-token-2".into(),
+            account: wang(),
+            enrolled_at: now(),
+            revoked: false,
+        })
+        .await
+        .unwrap();
+    let wang_server = ScriptedServer::new(&store);
+    let summary = send_pending(&store, &wang_server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!((summary.batches, summary.sent, summary.rejected), (1, 2, 0));
+    // His two, in the order written, and nothing of 李医生's.
+    assert_eq!(*wang_server.requests.borrow(), [uuids(&wangs)]);
+    assert!(!wang_server.stored.borrow().contains(&lis.as_uuid()));
+    assert_eq!(li_server.requests.borrow().len(), 1);
+    assert!(wang_server.written_before_send.get());
+    assert!(store.outbox().await.unwrap().is_empty());
+    let mut history: Vec<Uuid> = store
+        .sent_reports()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id.as_uuid())
+        .collect();
+    history.sort();
+    let mut expected = uuids(&wangs);
+    expected.push(lis.as_uuid());
+    expected.sort();
+    assert_eq!(history, expected);
+}
+
+/// An outbox entry as stored before entries recorded their account.
+#[derive(serde::Serialize)]
+struct EntryWithoutAccount {
+    id: ReportId,
+    seq: u64,
+    report: LoadReport,
+    recorded_at: DateTime<Utc>,
+    state: OutboxState,
+}
+
+#[wasm_bindgen_test]
+async fn reports_stored_before_accounts_were_recorded_go_with_the_enrolled_account() {
+    let name = "caremap-test-outbox-no-account";
+    fresh(name).await.close();
+    // Two reports written by an older version of the app: no account in them.
+    let old: Vec<ReportId> = (0..2).map(|_| ReportId::new_v7()).collect();
+    let db = Database::open(name).await.unwrap();
+    let tx = db
+        .transaction(stores::OUTBOX)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    for (n, id) in old.iter().enumerate() {
+        tx.object_store(stores::OUTBOX)
+            .unwrap()
+            .put(&EntryWithoutAccount {
+                id: *id,
+                seq: n as u64 + 1,
+                report: report(200 + n as u32),
+                recorded_at: now(),
+                state: OutboxState::Pending,
+            })
+            .serde()
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    db.close();
+
+    let store = Store::open(name).await.unwrap();
+    let held = store.outbox().await.unwrap();
+    assert_eq!(ids_of(&held), uuids(&old));
+    assert!(held.iter().all(|e| e.account.is_none() && e.is_pending()));
+    // 李医生 writes one after them (the phone was passed on before the update, say).
+    let lis = write_as(&store, 1, &li()).await;
+
+    // Sent with 李医生's token, the one enrolled now: the old ones first, then his; the server
+    // refuses the second old one.
+    let server = ScriptedServer::new(&store);
+    server.refuse.borrow_mut().insert(old[1].as_uuid());
+    let summary = send_pending(&store, &server, &li(), Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!((summary.batches, summary.sent, summary.rejected), (1, 2, 1));
+    assert_eq!(
+        *server.requests.borrow(),
+        [vec![old[0].as_uuid(), old[1].as_uuid(), lis[0].as_uuid()]]
+    );
+    assert_eq!(
+        *server.stored.borrow(),
+        [old[0].as_uuid(), lis[0].as_uuid()]
+    );
+
+    // The refused one stays, now as 李医生's (his token sent it); the others are history.
+    let held = store.outbox().await.unwrap();
+    assert_eq!(ids_of(&held), [old[1].as_uuid()]);
+    assert!(matches!(held[0].state, OutboxState::Rejected { .. }));
+    assert_eq!(held[0].account, Some(ReportAuthor::from(&li())));
+    assert_eq!(store.sent_reports().await.unwrap().len(), 2);
+
+    // 王医生's token later finds nothing of his to send, and leaves the refused one alone.
+    let wang_server = ScriptedServer::new(&store);
+    let summary = send_pending(&store, &wang_server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!(summary, Default::default());
+    assert!(wang_server.requests.borrow().is_empty());
+    assert_eq!(store.outbox().await.unwrap(), held);
 }
 
 #[wasm_bindgen_test]

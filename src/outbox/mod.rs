@@ -8,6 +8,11 @@
 //! to reach the server (offline, timeout, 5xx, 429) changes nothing: everything stays pending
 //! for the next try. A 401 (the phone was revoked) changes nothing either.
 //!
+//! A report is sent only by the account that wrote it ([`OutboxEntry::account`]): the phone has
+//! at most one account at a time, and the reports of an account that signed out wait, untouched,
+//! until that account is enrolled again; another account's token never carries them. Reports
+//! written before the outbox recorded accounts go with the account enrolled when they are sent.
+//!
 //! The sender only decides and stores; where pushes go is a [`PushTransport`] (the HTTP API in
 //! the app, a scripted server in the tests). [`Reporting`] is the app's context that runs it at
 //! the right moments, one run at a time.
@@ -19,9 +24,9 @@ pub use reporting::{
 };
 
 use crate::api::ApiError;
-use crate::store::{OutboxEntry, Store, StoreError};
+use crate::store::{OutboxEntry, ReportAuthor, Store, StoreError};
 use caremap_model::push::{self, MutationError};
-use caremap_model::{Field, Lang, Mutation, PushResponse, ValidationError};
+use caremap_model::{AccountInfo, Field, Lang, Mutation, PushResponse, ValidationError};
 use chrono::{DateTime, Utc};
 
 /// Where pushes go.
@@ -107,12 +112,15 @@ pub fn report_store_message(err: &StoreError, lang: Lang) -> String {
     .to_owned()
 }
 
-/// Sends every pending report in the outbox, oldest first, at most [`push::MAX_BATCH`] per push,
-/// storing each answer before the next push. Stops at the first push that fails; what was
-/// answered before stays answered.
+/// Sends every pending report of `account` in the outbox (the account whose token `transport`
+/// carries), oldest first, at most [`push::MAX_BATCH`] per push, storing each answer before the
+/// next push. Reports of other accounts are neither sent nor touched; reports with no account
+/// recorded are sent as `account`'s (and a refused one is kept as its). Stops at the first push
+/// that fails; what was answered before stays answered.
 pub async fn send_pending(
     store: &Store,
     transport: &impl PushTransport,
+    account: &AccountInfo,
     lang: Lang,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<SendSummary, SendError> {
@@ -122,8 +130,14 @@ pub async fn send_pending(
             .outbox()
             .await?
             .into_iter()
-            .filter(OutboxEntry::is_pending)
+            .filter(|entry| entry.is_pending() && entry.sendable_by(account.id))
             .take(push::MAX_BATCH)
+            .map(|mut entry| {
+                entry
+                    .account
+                    .get_or_insert_with(|| ReportAuthor::from(account));
+                entry
+            })
             .collect();
         if batch.is_empty() {
             return Ok(summary);

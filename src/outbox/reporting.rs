@@ -325,7 +325,8 @@ impl Reporting {
         Ok(())
     }
 
-    /// Forgets the token on this phone. Unsent reports stay in the outbox.
+    /// Forgets the token on this phone. Unsent reports stay in the outbox, held for this account:
+    /// they are sent when it is enrolled again, never by another account.
     pub async fn sign_out(self) -> Result<(), StoreError> {
         let store = self
             .store()
@@ -350,15 +351,20 @@ impl Reporting {
                 .get_untracked()
                 .unwrap_or_else(|| StoreError::Open("not open".to_owned()))
         })?;
+        // The form is shown only to an enrolled phone; a report is always someone's.
+        let account = self
+            .account
+            .with_untracked(|a| a.record().map(|r| r.account.clone()))
+            .ok_or_else(|| StoreError::Other("no account is enrolled on this phone".to_owned()))?;
         store
-            .add_to_outbox(id, &report, recorded_at, replacing)
+            .add_to_outbox(id, &report, recorded_at, &account, replacing)
             .await?;
         self.reload(&store).await;
         self.send_now();
         Ok(())
     }
 
-    /// Removes a refused report from the outbox.
+    /// Removes a refused report, or one held for another account, from the outbox.
     pub async fn discard(self, id: ReportId) -> Result<(), StoreError> {
         let store = self
             .store()
@@ -368,22 +374,33 @@ impl Reporting {
         Ok(())
     }
 
-    /// How many reports wait to be sent (refused ones included: they need the doctor).
-    pub fn unsent(self) -> usize {
-        self.outbox.with(Vec::len)
+    /// The id of the account enrolled on this phone (revoked or not), if any.
+    pub fn enrolled_id(self) -> Option<i64> {
+        self.account.with(|a| a.record().map(|r| r.account.id))
     }
 
-    /// Sends the pending reports now, unless a run is under way (then one more follows it),
-    /// the store is not open yet (it sends when open) or the phone has no usable token.
+    /// How many reports wait to be sent (refused ones included: they need the doctor). With an
+    /// account enrolled, only its own (and those with no account recorded): the reports held
+    /// for another account are not its to send. Signed out, every report.
+    pub fn unsent(self) -> usize {
+        let enrolled = self.enrolled_id();
+        self.outbox.with(|o| match enrolled {
+            Some(id) => o.iter().filter(|e| e.sendable_by(id)).count(),
+            None => o.len(),
+        })
+    }
+
+    /// Sends the enrolled account's pending reports now, unless a run is under way (then one
+    /// more follows it), the store is not open yet (it sends when open) or the phone has no
+    /// usable token.
     pub fn send_now(self) {
-        let token = self
-            .account
-            .with_untracked(|a| a.active().map(|r| r.token.clone()));
-        let Some(token) = token else { return };
-        if !self
-            .outbox
-            .with_untracked(|o| o.iter().any(OutboxEntry::is_pending))
-        {
+        let Some(record) = self.account.with_untracked(|a| a.active().cloned()) else {
+            return;
+        };
+        if !self.outbox.with_untracked(|o| {
+            o.iter()
+                .any(|e| e.is_pending() && e.sendable_by(record.account.id))
+        }) {
             return;
         }
         if !browser_online() {
@@ -407,15 +424,29 @@ impl Reporting {
         let Some(Some(store)) = store else { return };
         spawn_local(async move {
             self.phase.set(SenderPhase::Sending);
-            let transport = HttpPush { token };
-            let result =
-                send_pending(&store, &transport, self.lang.get_untracked(), Utc::now).await;
+            let transport = HttpPush {
+                token: record.token,
+            };
+            let result = send_pending(
+                &store,
+                &transport,
+                &record.account,
+                self.lang.get_untracked(),
+                Utc::now,
+            )
+            .await;
             self.reload(&store).await;
-            self.finish(&store, result).await;
+            self.finish(&store, result, &transport.token).await;
         });
     }
 
-    async fn finish(self, store: &Store, result: Result<super::SendSummary, SendError>) {
+    /// Ends a run made with `token`.
+    async fn finish(
+        self,
+        store: &Store,
+        result: Result<super::SendSummary, SendError>,
+        token: &str,
+    ) {
         let again = self
             .engine
             .try_update_value(|e| {
@@ -433,7 +464,16 @@ impl Reporting {
             }
             Err(err) if err.is_unauthorized() => {
                 leptos::logging::warn!("reporting: push refused the token: {err}");
-                self.mark_revoked(store).await;
+                // Only if that token is still the phone's: the account may have signed out and
+                // another enrolled while the run was under way.
+                if self
+                    .account
+                    .with_untracked(|a| a.record().is_some_and(|r| r.token == token))
+                {
+                    self.mark_revoked(store).await;
+                } else if again {
+                    self.send_now();
+                }
             }
             Err(err) if err.is_transient() => {
                 leptos::logging::warn!("reporting: push: {err}");

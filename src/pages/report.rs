@@ -1,6 +1,7 @@
 //! The village doctor's page (`/report`): enrolling this phone with the code the health office
 //! gave, the account and its facilities, the report form, the outbox's status and the history
-//! of the doctor's reports on this phone (waiting, refused, sent).
+//! of the doctor's reports on this phone (waiting, refused, sent, or held for the account that
+//! wrote them when another is enrolled).
 //!
 //! The form is checked with the model's [`ReportDraft::parse`], the same rules the server
 //! applies, each error shown beside its field; nothing typed is lost. A saved report goes to
@@ -12,7 +13,7 @@ use crate::outbox::{
     reason_in, report_store_message, AccountState, FormMode, FormState, Reporting, SenderPhase,
 };
 use crate::registry::Registry;
-use crate::store::{OutboxEntry, OutboxState, SentReport};
+use crate::store::{OutboxEntry, OutboxState, ReportAuthor, SentReport};
 use caremap_model::report::DraftField;
 use caremap_model::{
     EnrollmentCode, FacilityId, Field, LoadReport, ReportDraft, ReportId, ReportedStatus,
@@ -108,7 +109,7 @@ pub fn ReportPage() -> impl IntoView {
                 2 => view! {
                     <div class="notice notice-error" role="alert" data-testid="revoked">
                         <p><strong>{t!(i18n, report_revoked_title)}</strong></p>
-                        <p>{t!(i18n, report_revoked_text)}</p>
+                        <p>{t!(i18n, report_revoked_text_same_account)}</p>
                     </div>
                     <EnrollForm />
                 }
@@ -255,23 +256,20 @@ fn AccountCard() -> impl IntoView {
             .collect_view()
     };
     let sign_out = move |_| {
-        let lang = lang.get_untracked();
-        let unsent = reporting.outbox.with_untracked(Vec::len);
+        let locale = i18n.get_locale_untracked();
+        // This account's unsent reports (refused ones included): they stay, held for it.
+        let unsent = untrack(move || reporting.unsent());
         let question = if unsent > 0 {
-            match lang {
-                Lang::Zh => format!(
-                    "还有 {unsent} 份报告没有发送。退出后它们仍留在手机上，但要重新登记后才能发送。确定退出吗？"
-                ),
-                Lang::En => format!(
-                    "{unsent} reports have not been sent. They stay on the phone but can only be sent after enrolling again. Sign out?"
-                ),
-            }
-        } else {
-            lang.pick(
-                "退出后，这部手机需要新的注册码才能再填报。确定退出吗？",
-                "After signing out, this phone needs a new enrollment code to report again. Sign out?",
+            let name = untrack(name);
+            td_string!(
+                locale,
+                sign_out_unsent_confirm,
+                count = unsent.to_string(),
+                name = name
             )
-            .to_owned()
+            .to_string()
+        } else {
+            td_string!(locale, sign_out_confirm).to_string()
         };
         if confirm(&question) {
             spawn_local(async move {
@@ -816,12 +814,37 @@ fn StockRow(
 fn OutboxStatus() -> impl IntoView {
     let lang = use_lang();
     let reporting = Reporting::expect();
+    let i18n = use_i18n();
+    // The reports this phone may send now (or once enrolled): not those held for another account.
     let pending = move || {
-        reporting
-            .outbox
-            .with(|o| o.iter().filter(|e| e.is_pending()).count())
+        let enrolled = reporting.enrolled_id();
+        reporting.outbox.with(|o| {
+            o.iter()
+                .filter(|e| e.is_pending() && e.held_for(enrolled).is_none())
+                .count()
+        })
+    };
+    // Pending reports that wait for the account that wrote them.
+    let held = move || {
+        let enrolled = reporting.enrolled_id();
+        reporting.outbox.with(|o| {
+            o.iter()
+                .filter(|e| e.is_pending() && e.held_for(enrolled).is_some())
+                .count()
+        })
     };
     let state = move || reporting.phase.with(|p| p.as_str());
+    let held_text = move || {
+        let held = held();
+        (held > 0).then(|| {
+            td_string!(
+                i18n.get_locale(),
+                report_held_count,
+                count = held.to_string()
+            )
+            .to_string()
+        })
+    };
     let text = move || {
         let lang = lang.get();
         let n = pending();
@@ -837,6 +860,8 @@ fn OutboxStatus() -> impl IntoView {
                     "This phone was revoked: reports cannot be sent for now and stay on the phone.",
                 )
                 .to_owned(),
+            // Only reports held for another account: the line about them says it all.
+            _ if n == 0 && held() > 0 => String::new(),
             _ if n == 0 => lang
                 .pick("所有报告都已发送。", "Every report has been sent.")
                 .to_owned(),
@@ -872,6 +897,7 @@ fn OutboxStatus() -> impl IntoView {
     view! {
         <div class="outbox-status" data-testid="outbox-status" data-state=state data-pending=move || pending().to_string() role="status">
             <span class="outbox-text">{text}</span>
+            {move || held_text().map(|t| view! { " " <span class="outbox-held" data-testid="outbox-held">{t}</span> })}
             <Show when=can_send>
                 <button type="button" class="button button-small" data-testid="send-now" on:click=move |_| reporting.send_now()>
                     {move || lang.get().pick("立即发送", "Send now")}
@@ -881,31 +907,46 @@ fn OutboxStatus() -> impl IntoView {
     }
 }
 
-/// One line of the history: a report waiting, refused or sent.
+/// One line of the history: a report waiting, refused, held for another account or sent.
 #[derive(Clone, PartialEq)]
 enum Item {
+    /// In the outbox: pending, or refused.
     Waiting(OutboxEntry),
+    /// Pending, but written by an account that is not the one enrolled: it waits for that one.
+    Held(OutboxEntry, ReportAuthor),
     Sent(SentReport),
 }
 
 impl Item {
+    /// What a report in the outbox is, with `enrolled` the enrolled account's id (`None`
+    /// while the phone's account is not read yet: nothing is said held meanwhile).
+    fn of_entry(entry: OutboxEntry, enrolled: Option<Option<i64>>) -> Item {
+        let held = enrolled
+            .filter(|_| entry.is_pending())
+            .and_then(|enrolled| entry.held_for(enrolled).cloned());
+        match held {
+            Some(author) => Item::Held(entry, author),
+            None => Item::Waiting(entry),
+        }
+    }
+
     fn id(&self) -> ReportId {
         match self {
-            Item::Waiting(e) => e.id,
+            Item::Waiting(e) | Item::Held(e, _) => e.id,
             Item::Sent(s) => s.id,
         }
     }
 
     fn report(&self) -> &LoadReport {
         match self {
-            Item::Waiting(e) => &e.report,
+            Item::Waiting(e) | Item::Held(e, _) => &e.report,
             Item::Sent(s) => &s.report,
         }
     }
 
     fn recorded_at(&self) -> DateTime<Utc> {
         match self {
-            Item::Waiting(e) => e.recorded_at,
+            Item::Waiting(e) | Item::Held(e, _) => e.recorded_at,
             Item::Sent(s) => s.recorded_at,
         }
     }
@@ -917,6 +958,7 @@ impl Item {
                 ..
             }) => "pending",
             Item::Waiting(_) => "rejected",
+            Item::Held(..) => "held",
             Item::Sent(_) => "sent",
         }
     }
@@ -949,9 +991,16 @@ fn ReportHistory() -> impl IntoView {
     let i18n = use_i18n();
     let reporting = Reporting::expect();
     let items = Memo::new(move |_| {
-        let mut items: Vec<Item> = reporting
-            .outbox
-            .with(|o| o.iter().cloned().map(Item::Waiting).collect());
+        let enrolled = reporting.account.with(|a| match a {
+            AccountState::Loading => None,
+            _ => Some(a.record().map(|r| r.account.id)),
+        });
+        let mut items: Vec<Item> = reporting.outbox.with(|o| {
+            o.iter()
+                .cloned()
+                .map(|e| Item::of_entry(e, enrolled))
+                .collect()
+        });
         items.extend(
             reporting
                 .sent
@@ -1002,10 +1051,26 @@ fn HistoryItem(item: Item) -> impl IntoView {
                 .outbox
                 .with(|o| o.iter().any(|e| e.report.supersedes == Some(id)))
     };
-    let badge = move || match state {
-        "pending" => td_string!(i18n.get_locale(), report_state_pending).to_string(),
-        "rejected" => td_string!(i18n.get_locale(), report_state_rejected).to_string(),
-        _ => td_string!(i18n.get_locale(), report_state_sent).to_string(),
+    // Whose report it is, when it waits for an account that is not the one enrolled.
+    let held_by = match &item {
+        Item::Held(_, author) => Some(author.name.clone()),
+        _ => None,
+    };
+    // The account that wrote it, for a report in the outbox (`None`: not recorded).
+    let writer = match &item {
+        Item::Waiting(e) | Item::Held(e, _) => e.account.as_ref().map(|a| a.id),
+        Item::Sent(_) => None,
+    };
+    let badge = {
+        let held_by = held_by.clone().unwrap_or_default();
+        move || match state {
+            "pending" => td_string!(i18n.get_locale(), report_state_pending).to_string(),
+            "rejected" => td_string!(i18n.get_locale(), report_state_rejected).to_string(),
+            "held" => {
+                td_string!(i18n.get_locale(), report_state_held, name = held_by.clone()).to_string()
+            }
+            _ => td_string!(i18n.get_locale(), report_state_sent).to_string(),
+        }
     };
     let reason = match &item {
         Item::Waiting(OutboxEntry {
@@ -1061,6 +1126,13 @@ fn HistoryItem(item: Item) -> impl IntoView {
         }
     };
     let enrolled = move || reporting.account.with(|a| a.active().is_some());
+    // A refused report is fixed only by the account that wrote it (a fix is sent as its own).
+    let may_fix = move || {
+        enrolled()
+            && reporting
+                .enrolled_id()
+                .is_some_and(|id| writer.is_none_or(|w| w == id))
+    };
     view! {
         <li class=format!("history-item history-{state}") data-testid="report-entry" data-state=state data-id=id.to_string()>
             <p class="history-head">
@@ -1081,11 +1153,27 @@ fn HistoryItem(item: Item) -> impl IntoView {
                             {reason}
                         </p>
                         <div class="history-actions">
-                            <Show when=enrolled>
+                            <Show when=may_fix>
                                 <button type="button" class="button" data-testid="fix" on:click=fix>
                                     {t!(i18n, report_fix)}
                                 </button>
                             </Show>
+                            <button type="button" class="button button-secondary" data-testid="discard" on:click=discard>
+                                {t!(i18n, report_discard)}
+                            </button>
+                        </div>
+                    }
+                })}
+            {held_by
+                .map(|name| {
+                    view! {
+                        <p class="history-held" data-testid="held-note">
+                            {move || {
+                                td_string!(i18n.get_locale(), report_held_note, name = name.clone())
+                                    .to_string()
+                            }}
+                        </p>
+                        <div class="history-actions">
                             <button type="button" class="button button-secondary" data-testid="discard" on:click=discard>
                                 {t!(i18n, report_discard)}
                             </button>

@@ -7,7 +7,8 @@
 //!
 //! The reporting side keeps three things here: the device's account (its token, under a fixed
 //! key in `meta`), the outbox (reports written before anything is sent, removed only once the
-//! server acknowledged them) and the history of reports the server acknowledged (`reports`).
+//! server acknowledged them, each with the account that wrote it) and the history of reports
+//! the server acknowledged (`reports`).
 
 use caremap_model::push::MutationError;
 use caremap_model::{
@@ -83,6 +84,24 @@ pub enum OutboxState {
     },
 }
 
+/// The account that wrote a report in the outbox: only that account's token may send it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportAuthor {
+    /// The account's id on the server ([`AccountInfo::id`]): what decides who may send.
+    pub id: i64,
+    /// Its name when the report was written, to say whose a held report is.
+    pub name: String,
+}
+
+impl From<&AccountInfo> for ReportAuthor {
+    fn from(account: &AccountInfo) -> Self {
+        ReportAuthor {
+            id: account.id,
+            name: account.name.clone(),
+        }
+    }
+}
+
 /// A report waiting in the outbox. The mutation sent is made from it the same way every time
 /// ([`OutboxEntry::mutation`]), so a retry carries exactly the body of the first try.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +114,12 @@ pub struct OutboxEntry {
     /// The phone's clock when the doctor saved it.
     pub recorded_at: DateTime<Utc>,
     pub state: OutboxState,
+    /// The account that wrote it. A report is sent only with that account's token: signed out,
+    /// or with another account enrolled, it waits (held) until that account is enrolled again.
+    /// `None` for reports written before the outbox recorded accounts: they go with whichever
+    /// account is enrolled when they are next sent.
+    #[serde(default)]
+    pub account: Option<ReportAuthor>,
 }
 
 impl OutboxEntry {
@@ -105,6 +130,18 @@ impl OutboxEntry {
 
     pub fn is_pending(&self) -> bool {
         self.state == OutboxState::Pending
+    }
+
+    /// Whether the account `account` (an [`AccountInfo::id`]) may send it: it wrote it, or
+    /// nobody is recorded as its writer.
+    pub fn sendable_by(&self, account: i64) -> bool {
+        self.account.as_ref().is_none_or(|a| a.id == account)
+    }
+
+    /// The account it waits for when `enrolled` (the enrolled account's id, if any) may not
+    /// send it.
+    pub fn held_for(&self, enrolled: Option<i64>) -> Option<&ReportAuthor> {
+        self.account.as_ref().filter(|a| Some(a.id) != enrolled)
     }
 }
 
@@ -363,7 +400,8 @@ impl Store {
     }
 
     /// Forgets the account and its token (signing out of this phone). The outbox and the
-    /// history stay: unsent reports are sent once a new code is entered.
+    /// history stay: unsent reports are held for the account that wrote them, and sent once
+    /// that account is enrolled again (never by another).
     pub async fn forget_account(&self) -> Result<(), StoreError> {
         let tx = self
             .db
@@ -390,14 +428,15 @@ impl Store {
         Ok(entries)
     }
 
-    /// Writes a report to the outbox, pending, after every report already there; when it
-    /// replaces a refused one (the doctor fixed it), that one is removed in the same
+    /// Writes a report by `account` to the outbox, pending, after every report already there;
+    /// when it replaces a refused one (the doctor fixed it), that one is removed in the same
     /// transaction. Returns what was stored.
     pub async fn add_to_outbox(
         &self,
         id: ReportId,
         report: &LoadReport,
         recorded_at: DateTime<Utc>,
+        account: &AccountInfo,
         replacing: Option<ReportId>,
     ) -> Result<OutboxEntry, StoreError> {
         let tx = self
@@ -418,6 +457,7 @@ impl Store {
             report: report.clone(),
             recorded_at,
             state: OutboxState::Pending,
+            account: Some(ReportAuthor::from(account)),
         };
         store.put(&entry).serde()?;
         if let Some(old) = replacing.filter(|old| *old != id) {
@@ -427,7 +467,8 @@ impl Store {
         Ok(entry)
     }
 
-    /// Removes a report from the outbox (the doctor discarded a refused one).
+    /// Removes a report from the outbox (the doctor discarded a refused one, or one held for
+    /// another account).
     pub async fn discard(&self, id: ReportId) -> Result<(), StoreError> {
         let tx = self
             .db
