@@ -568,6 +568,58 @@ struct EntryWithoutAccount {
 }
 
 #[wasm_bindgen_test]
+async fn the_account_replacing_a_revoked_one_takes_over_its_unsent_reports_only() {
+    let store = fresh("caremap-test-outbox-replaced").await;
+    // 李医生 signed out earlier with one report unsent; then 王医生 enrolled and wrote two.
+    let lis = write_as(&store, 1, &li()).await;
+    let wangs = write(&store, 2).await;
+    let revoked = AccountRecord {
+        token: "wang-token".into(),
+        account: wang(),
+        enrolled_at: now(),
+        revoked: true,
+    };
+    store.save_account(&revoked).await.unwrap();
+
+    // The health office revoked 王医生's account and gave him a new one (another id).
+    let new_wang = doctor(12, "王医生");
+    let replacement = AccountRecord {
+        token: "wang-new-token".into(),
+        account: new_wang.clone(),
+        enrolled_at: now(),
+        revoked: false,
+    };
+    store
+        .save_account_replacing(&replacement, wang().id)
+        .await
+        .unwrap();
+    assert_eq!(store.account().await.unwrap(), Some(replacement));
+    let entries = store.outbox().await.unwrap();
+    let author = |id: &ReportId| {
+        entries
+            .iter()
+            .find(|e| e.id == *id)
+            .and_then(|e| e.account.as_ref())
+            .map(|a| a.id)
+    };
+    assert_eq!(
+        wangs.iter().map(author).collect::<Vec<_>>(),
+        [Some(12), Some(12)]
+    );
+    // Another account's report is not his to take.
+    assert_eq!(author(&lis[0]), Some(li().id));
+
+    // The new account sends the two, in the order written, and leaves 李医生's.
+    let server = ScriptedServer::new(&store);
+    let summary = send_pending(&store, &server, &new_wang, Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!((summary.sent, summary.rejected), (2, 0));
+    assert_eq!(*server.stored.borrow(), uuids(&wangs));
+    assert_eq!(ids_of(&store.outbox().await.unwrap()), uuids(&lis));
+}
+
+#[wasm_bindgen_test]
 async fn reports_stored_before_accounts_were_recorded_go_with_the_enrolled_account() {
     let name = "caremap-test-outbox-no-account";
     fresh(name).await.close();

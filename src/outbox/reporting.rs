@@ -314,10 +314,20 @@ impl Reporting {
             enrolled_at: Utc::now(),
             revoked: false,
         };
-        store
-            .save_account(&record)
-            .await
-            .map_err(EnrollError::Store)?;
+        // A code entered after this phone's account was revoked is the health office's
+        // replacement for it: the new account takes over the revoked one's unsent reports.
+        let replaced = self
+            .account
+            .with_untracked(|a| a.record().filter(|r| r.revoked).map(|r| r.account.id))
+            .filter(|old| *old != record.account.id);
+        match replaced {
+            Some(old) => store.save_account_replacing(&record, old).await,
+            None => store.save_account(&record).await,
+        }
+        .map_err(EnrollError::Store)?;
+        if replaced.is_some() {
+            self.reload(&store).await;
+        }
         self.engine.update_value(|e| e.failures = 0);
         self.account.set(AccountState::Enrolled(record));
         self.phase.set(SenderPhase::Idle);

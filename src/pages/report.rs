@@ -109,7 +109,7 @@ pub fn ReportPage() -> impl IntoView {
                 2 => view! {
                     <div class="notice notice-error" role="alert" data-testid="revoked">
                         <p><strong>{t!(i18n, report_revoked_title)}</strong></p>
-                        <p>{t!(i18n, report_revoked_text_same_account)}</p>
+                        <p>{t!(i18n, report_revoked_text)}</p>
                     </div>
                     <EnrollForm />
                 }

@@ -399,6 +399,42 @@ impl Store {
         Ok(())
     }
 
+    /// Stores `account`, enrolled in place of the revoked account `revoked`, and hands it that
+    /// account's reports still in the outbox, in one transaction. A revoked account can never
+    /// send again, and the health office gives its doctor a new account for the same clinics:
+    /// without this its unsent reports would wait forever. (A doctor who only signed out keeps
+    /// theirs: only they send them.)
+    pub async fn save_account_replacing(
+        &self,
+        account: &AccountRecord,
+        revoked: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction([stores::META, stores::OUTBOX])
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        tx.object_store(stores::META)?
+            .put(account)
+            .with_key(ACCOUNT_META_KEY)
+            .without_key_type()
+            .serde()?;
+        let outbox = tx.object_store(stores::OUTBOX)?;
+        let entries = outbox
+            .get_all::<OutboxEntry>()
+            .serde()?
+            .await?
+            .collect::<Result<Vec<_>, _>>()?;
+        for mut entry in entries {
+            if entry.account.as_ref().is_some_and(|a| a.id == revoked) {
+                entry.account = Some(ReportAuthor::from(&account.account));
+                outbox.put(&entry).serde()?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets the account and its token (signing out of this phone). The outbox and the
     /// history stay: unsent reports are held for the account that wrote them, and sent once
     /// that account is enrolled again (never by another).

@@ -533,6 +533,62 @@ test('a revoked phone says so and keeps its unsent reports until a new code is e
   }
 });
 
+test('reports left unsent at sign-out wait for their own account, never go with the next one', async ({
+  playwright,
+  launchOptions,
+}) => {
+  test.setTimeout(150_000);
+  const server = new DoctorServer();
+  await server.start();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-doctor-'));
+  try {
+    const [clinic] = await server.quietClinics(1);
+    const zhao = server.addDoctor('赵医生', [clinic.id]);
+    const { context, page } = await openBrowser(playwright, launchOptions, profile, server.baseURL);
+    const guard = watchPage(page);
+    await enroll(page, zhao.code, '赵医生');
+    await context.setOffline(true);
+    await submitReport(page, { status: 'open', outpatients: 12, fever: 2, wait: 10, doctors: 1 });
+
+    // Signing out says what stays behind, and for whom.
+    const question = new Promise<string>((resolve) => {
+      page.once('dialog', async (dialog) => {
+        resolve(dialog.message());
+        await dialog.accept();
+      });
+    });
+    await page.getByTestId('sign-out').click();
+    expect(await question).toContain('1 份报告尚未发送');
+    expect(await question).toContain('赵医生');
+    await expect(page.getByTestId('enroll-form')).toBeVisible();
+
+    // A colleague enrolls on the phone, with signal, and reports for the same clinic: hers
+    // goes; 赵医生's waits for him, shown as such.
+    await context.setOffline(false);
+    const qian = server.addDoctor('钱医生', [clinic.id]);
+    await enroll(page, qian.code, '钱医生');
+    await submitReport(page, { status: 'open', outpatients: 30, fever: 4, wait: 15, doctors: 2 });
+    await expect(entriesIn(page, 'sent')).toHaveCount(1, { timeout: 30_000 });
+    await expect(entriesIn(page, 'held')).toHaveCount(1);
+    await expect(entriesIn(page, 'held')).toContainText('赵医生');
+    expect(await server.reports(clinic.id)).toHaveLength(1);
+
+    // 赵医生 gets a new code for his account and enrolls again: his report goes now.
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByTestId('sign-out').click();
+    const again = server.cli('user', 'code', zhao.account).match(/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/)?.[0];
+    if (!again) throw new Error('no code for the account');
+    await enroll(page, again, '赵医生');
+    await expect(entriesIn(page, 'held')).toHaveCount(0, { timeout: 30_000 });
+    await expect.poll(async () => (await server.reports(clinic.id)).length, { timeout: 30_000 }).toBe(2);
+    guard.assertClean();
+    await context.close();
+  } finally {
+    await server.dispose();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+});
+
 /** The registry feed's records by id (with their load status). */
 async function registryRecords(
   baseURL: string,
