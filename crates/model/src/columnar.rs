@@ -56,8 +56,11 @@ pub struct ColumnarPage {
     pub village: Vec<Option<AreaName>>,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Option<String>>))]
     pub phone: Vec<Option<Phone>>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Option<String>>))]
-    pub opening_hours: Vec<Option<OpeningHours>>,
+    /// The OSM opening-hours texts as sent: parsed by [`ColumnarPage::into_page`], not while
+    /// the JSON is read. On a phone the first parse of each text (the `pest` grammar) made
+    /// decoding the first page one of the longest tasks of a first visit; apart, decoding and
+    /// checking are two shorter ones (the PWA yields between them).
+    pub opening_hours: Vec<Option<String>>,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Option<Vec<String>>>))]
     pub services: Vec<Option<BTreeSet<Service>>>,
     pub doctors: Vec<Option<u32>>,
@@ -146,7 +149,8 @@ impl ColumnarPage {
         self.township.push(f.area.township);
         self.village.push(f.area.village);
         self.phone.push(f.phone);
-        self.opening_hours.push(f.opening_hours);
+        self.opening_hours
+            .push(f.opening_hours.map(|hours| hours.as_str().to_owned()));
         self.services.push(Some(f.services));
         self.doctors.push(f.capacity.doctors);
         self.beds.push(f.capacity.beds);
@@ -273,6 +277,10 @@ impl ColumnarPage {
                 };
                 let location =
                     LatLon::new(lat, lon).map_err(|err| problem(&err.message(crate::Lang::En)))?;
+                let opening_hours = opening_hours
+                    .map(OpeningHours::try_from)
+                    .transpose()
+                    .map_err(|err| problem(&err.message(crate::Lang::En)))?;
                 Some(Facility {
                     kind,
                     name: Names { zh, en },
@@ -448,6 +456,15 @@ mod tests {
         );
 
         columns.lat[1] = Some(29.0);
+        // Opening hours are text in the JSON, checked with the record.
+        columns.opening_hours[1] = Some("Mo-Fr 25:00-26:00; whenever".to_owned());
+        let err = columns.clone().into_page().unwrap_err();
+        assert!(err.to_string().starts_with("record 1: "), "{err}");
+        columns.opening_hours[1] = Some("Mo-Fr 08:00-12:00,14:00-17:30".to_owned());
+        let page = columns.clone().into_page().unwrap();
+        let hours = page.items[1].facility.as_ref().unwrap().opening_hours.as_ref();
+        assert_eq!(hours.map(|h| h.as_str()), Some("Mo-Fr 08:00-12:00,14:00-17:30"));
+
         columns.id[1] = None;
         columns.external_ids[1] = Some(BTreeSet::new());
         assert!(columns.into_page().is_err(), "no id to derive");
