@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 /// server keeps compressed for the next phone (`format=columns`).
 const REGISTRY_PAGE_LIMIT: u32 = ColumnarPage::PAGE_LIMIT;
 
+/// How long timetables are parsed in one task before the browser is let in (`fetch_registry_page`).
+const PARSE_SLICE_MS: f64 = 4.0;
+
 /// A registry feed that never says `has_more: false` after this many pages is broken; stop
 /// instead of looping forever.
 const MAX_REGISTRY_PAGES: usize = 10_000;
@@ -170,8 +173,26 @@ fn registry_url(since: Cursor, limit: u32) -> String {
 /// `GET /api/v1/registry?since=…&limit=…&format=columns`: one page of changes after `since`.
 pub async fn fetch_registry_page(since: Cursor) -> Result<RegistryPage, ApiError> {
     let columns: ColumnarPage = get_json(&registry_url(since, REGISTRY_PAGE_LIMIT)).await?;
-    // Decoding the JSON and checking every record (a parse of each timetable among them) are
-    // two tasks, not one: together they were one of the longest tasks of a first visit.
+    // Decoding the JSON and checking every record are separate tasks, not one: together they
+    // were one of the longest tasks of a first visit. The costly part of the checks, the first
+    // parse of each distinct timetable (over 1 ms each on a phone), comes first, a few per task;
+    // `into_page` then finds them parsed (`caremap_model::hours` remembers them).
+    crate::components::next_task().await;
+    let mut distinct = std::collections::HashSet::new();
+    let mut slice_started = js_sys::Date::now();
+    for text in columns.opening_hours.iter().flatten() {
+        if distinct.len() >= caremap_model::hours::REMEMBERED_CAP {
+            break;
+        }
+        if distinct.insert(text.as_str()) {
+            // An invalid text is refused by `into_page`, with the record it belongs to.
+            let _ = caremap_model::OpeningHours::parse(text);
+            if js_sys::Date::now() - slice_started >= PARSE_SLICE_MS {
+                crate::components::next_task().await;
+                slice_started = js_sys::Date::now();
+            }
+        }
+    }
     crate::components::next_task().await;
     columns
         .into_page()

@@ -462,8 +462,16 @@ mod tests {
         assert!(err.to_string().starts_with("record 1: "), "{err}");
         columns.opening_hours[1] = Some("Mo-Fr 08:00-12:00,14:00-17:30".to_owned());
         let page = columns.clone().into_page().unwrap();
-        let hours = page.items[1].facility.as_ref().unwrap().opening_hours.as_ref();
-        assert_eq!(hours.map(|h| h.as_str()), Some("Mo-Fr 08:00-12:00,14:00-17:30"));
+        let hours = page.items[1]
+            .facility
+            .as_ref()
+            .unwrap()
+            .opening_hours
+            .as_ref();
+        assert_eq!(
+            hours.map(|h| h.as_str()),
+            Some("Mo-Fr 08:00-12:00,14:00-17:30")
+        );
 
         columns.id[1] = None;
         columns.external_ids[1] = Some(BTreeSet::new());

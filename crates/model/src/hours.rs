@@ -105,8 +105,8 @@ struct Answer {
     next_change: Option<NaiveDateTime>,
 }
 
-/// How many distinct hours texts are remembered with their evaluator.
-const REMEMBERED_CAP: usize = 256;
+/// How many distinct hours texts are remembered with their evaluator (and their answers).
+pub const REMEMBERED_CAP: usize = 256;
 
 thread_local! {
     /// Hours texts that parsed before, with what they parsed to. A registry of 100,000
