@@ -259,6 +259,14 @@ for (const lang of ['zh-CN', 'en'] as Lang[]) {
   }
 }
 
+/**
+ * Waits until the open popup has faded in (Leaflet's 0.2 s opacity transition): axe measures
+ * the colours as drawn, and half-way through the fade the text is lighter than it will be.
+ */
+async function popupFadedIn(page: Page) {
+  await expect(page.locator('.leaflet-popup')).toHaveCSS('opacity', '1');
+}
+
 for (const mode of ['normal', 'large'] as Mode[]) {
   withStatuses(`a marker's popup with a status on a phone, ${mode} text: axe finds nothing`, async ({
     page,
@@ -272,6 +280,7 @@ for (const mode of ['normal', 'large'] as Mode[]) {
     await settled(page);
     await marker.click({ force: true });
     await expect(page.locator('.leaflet-popup-content').getByTestId('popup-status').first()).toBeVisible();
+    await popupFadedIn(page);
     const violations = await axeViolations(page);
     expect(violations, `axe with a status popup open (${mode}):\n${violations.join('\n')}`).toEqual([]);
     if (mode === 'large') {
@@ -360,6 +369,7 @@ for (const mode of ['normal', 'large'] as Mode[]) {
     await expect(page.locator('.leaflet-control-zoom-out')).toHaveAttribute('aria-label', '缩小');
     const popup = page.locator('.leaflet-popup-content');
     await expect(popup).toContainText(record.facility!.name.zh);
+    await popupFadedIn(page);
 
     const violations = await axeViolations(page);
     expect(violations, `axe with a popup open (${mode}):\n${violations.join('\n')}`).toEqual([]);
