@@ -590,7 +590,7 @@ async fn the_account_replacing_a_revoked_one_takes_over_its_unsent_reports_only(
         revoked: false,
     };
     store
-        .save_account_replacing(&replacement, wang().id)
+        .save_account_replacing(&replacement, Some(wang().id))
         .await
         .unwrap();
     assert_eq!(store.account().await.unwrap(), Some(replacement));

@@ -320,11 +320,10 @@ impl Reporting {
             .account
             .with_untracked(|a| a.record().filter(|r| r.revoked).map(|r| r.account.id))
             .filter(|old| *old != record.account.id);
-        match replaced {
-            Some(old) => store.save_account_replacing(&record, old).await,
-            None => store.save_account(&record).await,
-        }
-        .map_err(EnrollError::Store)?;
+        store
+            .save_account_replacing(&record, replaced)
+            .await
+            .map_err(EnrollError::Store)?;
         if replaced.is_some() {
             self.reload(&store).await;
         }

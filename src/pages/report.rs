@@ -815,24 +815,18 @@ fn OutboxStatus() -> impl IntoView {
     let lang = use_lang();
     let reporting = Reporting::expect();
     let i18n = use_i18n();
-    // The reports this phone may send now (or once enrolled): not those held for another account.
-    let pending = move || {
+    // Pending reports held for another account (`true`), or that this phone may send now, or
+    // once enrolled (`false`).
+    let pending_held = move |held: bool| {
         let enrolled = reporting.enrolled_id();
         reporting.outbox.with(|o| {
             o.iter()
-                .filter(|e| e.is_pending() && e.held_for(enrolled).is_none())
+                .filter(|e| e.is_pending() && e.held_for(enrolled).is_some() == held)
                 .count()
         })
     };
-    // Pending reports that wait for the account that wrote them.
-    let held = move || {
-        let enrolled = reporting.enrolled_id();
-        reporting.outbox.with(|o| {
-            o.iter()
-                .filter(|e| e.is_pending() && e.held_for(enrolled).is_some())
-                .count()
-        })
-    };
+    let pending = move || pending_held(false);
+    let held = move || pending_held(true);
     let state = move || reporting.phase.with(|p| p.as_str());
     let held_text = move || {
         let held = held();

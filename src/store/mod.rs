@@ -389,29 +389,18 @@ impl Store {
 
     /// Stores (or replaces) the account.
     pub async fn save_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(stores::META)
-            .with_mode(TransactionMode::Readwrite)
-            .build()?;
-        tx.object_store(stores::META)?
-            .put(account)
-            .with_key(ACCOUNT_META_KEY)
-            .without_key_type()
-            .serde()?;
-        tx.commit().await?;
-        Ok(())
+        self.save_account_replacing(account, None).await
     }
 
-    /// Stores `account`, enrolled in place of the revoked account `revoked`, and hands it that
-    /// account's reports still in the outbox, in one transaction. A revoked account can never
-    /// send again, and the health office gives its doctor a new account for the same clinics:
-    /// without this its unsent reports would wait forever. (A doctor who only signed out keeps
-    /// theirs: only they send them.)
+    /// Stores `account`; when it is enrolled in place of the revoked account `revoked`, it is
+    /// handed that account's reports still in the outbox, in the same transaction. A revoked
+    /// account can never send again, and the health office gives its doctor a new account for
+    /// the same clinics: without this its unsent reports would wait forever. (A doctor who only
+    /// signed out keeps theirs: only they send them.)
     pub async fn save_account_replacing(
         &self,
         account: &AccountRecord,
-        revoked: i64,
+        revoked: Option<i64>,
     ) -> Result<(), StoreError> {
         let tx = self
             .db
@@ -423,16 +412,18 @@ impl Store {
             .with_key(ACCOUNT_META_KEY)
             .without_key_type()
             .serde()?;
-        let outbox = tx.object_store(stores::OUTBOX)?;
-        let entries = outbox
-            .get_all::<OutboxEntry>()
-            .serde()?
-            .await?
-            .collect::<Result<Vec<_>, _>>()?;
-        for mut entry in entries {
-            if entry.account.as_ref().is_some_and(|a| a.id == revoked) {
-                entry.account = Some(ReportAuthor::from(&account.account));
-                outbox.put(&entry).serde()?;
+        if let Some(revoked) = revoked {
+            let outbox = tx.object_store(stores::OUTBOX)?;
+            let entries = outbox
+                .get_all::<OutboxEntry>()
+                .serde()?
+                .await?
+                .collect::<Result<Vec<_>, _>>()?;
+            for mut entry in entries {
+                if entry.account.as_ref().is_some_and(|a| a.id == revoked) {
+                    entry.account = Some(ReportAuthor::from(&account.account));
+                    outbox.put(&entry).serde()?;
+                }
             }
         }
         tx.commit().await?;
