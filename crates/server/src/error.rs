@@ -241,8 +241,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::auth::RandomError> for ApiError {
-    fn from(err: crate::auth::RandomError) -> Self {
+impl From<crate::credentials::RandomError> for ApiError {
+    fn from(err: crate::credentials::RandomError) -> Self {
         tracing::error!(error = %err, "no randomness for a token");
         ApiError::Internal
     }
