@@ -89,7 +89,7 @@ impl<DB: Database, T> Column<DB> for T where
 /// The registry's store on a database `DB`. [`super::sqlite::SqliteStore`] and
 /// [`super::postgres::PostgresStore`] are its two instances.
 pub struct SqlStore<DB: Database> {
-    pub(super) pool: Pool<DB>,
+    pool: Pool<DB>,
     pushes: PushQueue,
 }
 
@@ -686,5 +686,17 @@ where
                 report_record(id.0, &body, recorded_at, received_at.0, superseded)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(placeholders(3), "$1, $2, $3");
+        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows(0, 8), "");
     }
 }
