@@ -1,6 +1,6 @@
 //! Credentials as values: random enrollment codes and device tokens, and the SHA-256 hex they
 //! are stored and looked up by. A leaf module (it imports nothing of the server), so the store,
-//! the errors and the request extractors of [`crate::auth`] all build on it without importing
+//! the errors and the request extractors (`auth`) all build on it without importing
 //! each other.
 //!
 //! - An **enrollment code** is 12 symbols of Crockford's base32 (60 bits) from the operating

@@ -53,16 +53,6 @@ impl PostgresStore {
     }
 }
 
-/// Starts a registry write transaction holding the writers' lock (see the module docs).
-async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(REGISTRY_WRITE_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
-}
-
 impl Backend for Postgres {
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const LIVE_DEMO: &'static str = "demo AND NOT deleted";
@@ -72,8 +62,14 @@ impl Backend for Postgres {
         Ok(())
     }
 
+    // Holds the writers' lock until commit (see the module docs).
     async fn begin_registry(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        begin_write(pool).await
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(REGISTRY_WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     // Account writes take no sequence numbers: row locks (`FOR UPDATE`) are enough.
@@ -141,7 +137,7 @@ impl<'r> Decode<'r, Postgres> for StoredTime {
 #[async_trait]
 impl ApplyGroup for Writer {
     async fn apply_group(&self, batches: &[PushBatch]) -> Result<Vec<Answer>, StoreError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = Postgres::begin_registry(&self.pool).await?;
         // After the lock: the receipt times of groups follow their commit order.
         let received_at = now();
         let wanted = push::wanted(batches);

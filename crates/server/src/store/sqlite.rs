@@ -185,7 +185,7 @@ const READ_NEWEST: &str = "\
 impl ApplyGroup for Writer {
     async fn apply_group(&self, batches: &[PushBatch]) -> Result<Vec<Answer>, StoreError> {
         let received_at = now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = Sqlite::begin_registry(&self.pool).await?;
         let wanted = push::wanted(batches);
         let mut known = Known::default();
         let rows = sqlx::query(READ_KNOWN)
