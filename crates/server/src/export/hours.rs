@@ -201,8 +201,34 @@ mod tests {
         }
     }
 
-    /// The timetable says open exactly when the OSM evaluator does, every quarter hour of a
-    /// week without holidays (2026-11-23 is a Monday).
+    /// Whether the timetable says open exactly when the OSM evaluator does, every quarter hour
+    /// of a week without holidays (2026-11-23 is a Monday).
+    fn agrees(text: &str, week: &Weekly) {
+        let hours = OpeningHours::parse(text).expect("valid hours");
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default();
+        for quarter in 0..(7 * 24 * 4) {
+            let at = monday + Duration::minutes(15 * quarter);
+            let day = &week.days[(quarter / (24 * 4)) as usize];
+            let time = at.time();
+            let ours = match day {
+                Day::Closed => false,
+                Day::AllDay => true,
+                Day::Open(ranges) => ranges
+                    .iter()
+                    .any(|(open, close)| time >= *open && close.is_none_or(|c| time < c)),
+            };
+            assert_eq!(
+                Some(ours),
+                hours.is_open_at(at),
+                "{text} at {at} ({}:{:02})",
+                time.hour(),
+                time.minute()
+            );
+        }
+    }
+
     #[test]
     fn agrees_with_the_opening_hours_evaluator() {
         for text in [
@@ -214,30 +240,34 @@ mod tests {
             "08:00-18:00",
             "Mo,We,Fr 08:00-12:00; Fr 14:00-16:00",
         ] {
-            let hours = OpeningHours::parse(text).expect("valid hours");
-            let week = weekly(text).expect("weekly");
-            let monday = NaiveDate::from_ymd_opt(2026, 11, 23)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .unwrap_or_default();
-            for quarter in 0..(7 * 24 * 4) {
-                let at = monday + Duration::minutes(15 * quarter);
-                let day = &week.days[(quarter / (24 * 4)) as usize];
-                let time = at.time();
-                let ours = match day {
-                    Day::Closed => false,
-                    Day::AllDay => true,
-                    Day::Open(ranges) => ranges
-                        .iter()
-                        .any(|(open, close)| time >= *open && close.is_none_or(|c| time < c)),
-                };
-                assert_eq!(
-                    Some(ours),
-                    hours.is_open_at(at),
-                    "{text} at {at} ({}:{:02})",
-                    time.hour(),
-                    time.minute()
-                );
+            agrees(text, &weekly(text).expect("weekly"));
+        }
+    }
+
+    /// Every timetable of the demo registries that has a weekly form is converted right.
+    #[test]
+    fn the_demo_registries_hours_convert_right() {
+        let demo = crate::demo::registry().expect("demo registry");
+        let synthetic: Vec<_> = crate::demo::synthetic::registry(5_000)
+            .expect("synthetic registry")
+            .collect::<Result<_, _>>()
+            .expect("valid synthetic facilities");
+        let texts: std::collections::BTreeSet<String> = demo
+            .iter()
+            .chain(synthetic.iter())
+            .filter_map(|(_, f)| f.opening_hours.as_ref().map(|h| h.as_str().to_owned()))
+            .collect();
+        assert!(texts.len() >= 5, "{texts:?}");
+        let mut converted = 0;
+        for text in &texts {
+            if let Some(week) = weekly(text) {
+                agrees(text, &week);
+                converted += 1;
             }
         }
+        assert!(
+            converted * 2 > texts.len(),
+            "most convert: {converted} of {texts:?}"
+        );
     }
 }

@@ -6,7 +6,8 @@
 //! and says how to install it.
 
 use crate::export::seeded;
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{enrolled, spawn_app, Backend};
+use caremap_model::Role;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -151,4 +152,32 @@ async fn the_fhir_bundle_is_valid_r4(backend: Backend) {
     assert!(validate(broken.as_bytes()).is_err(), "24:00:00 refused");
 }
 
-crate::on_every_backend!(the_fhir_bundle_is_valid_r4);
+/// The whole demo registry, with its load reports: every timetable and name it has.
+async fn the_demo_registry_is_valid_r4(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    caremap_server::demo::seed(app.store.as_ref(), false)
+        .await
+        .expect("demo registry");
+    caremap_server::demo::reports::seed_reports(app.store.as_ref(), chrono::Utc::now())
+        .await
+        .expect("demo reports");
+    let facilities = app.store.count().await.expect("count");
+    let (_, admin) = enrolled(&app, Role::Admin, &[]).await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/export/fhir"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.expect("body");
+    let summary = validate(&body).unwrap_or_else(|err| panic!("the bundle is not valid R4: {err}"));
+    assert_eq!(summary["resources"]["Location"], facilities);
+    assert_eq!(summary["resources"]["HealthcareService"], facilities);
+    assert_eq!(summary["unresolved"], serde_json::json!([]));
+}
+
+crate::on_every_backend!(the_fhir_bundle_is_valid_r4, the_demo_registry_is_valid_r4);
