@@ -13,6 +13,7 @@ pub mod config;
 pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod feed;
 pub mod import;
 pub mod routes;
