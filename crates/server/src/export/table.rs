@@ -72,15 +72,9 @@ pub fn headers() -> Vec<String> {
         .collect()
 }
 
-/// The header row and one row per facility, in the snapshot's order.
-pub fn rows(snapshot: &Snapshot) -> (Vec<String>, Vec<Vec<Cell>>) {
-    let headers = headers();
-    let rows = snapshot
-        .entries
-        .iter()
-        .map(|entry| headers.iter().map(|h| value(h, entry, snapshot)).collect())
-        .collect();
-    (headers, rows)
+/// One facility's row, in the order of `headers`.
+pub fn row(headers: &[String], entry: &Entry, snapshot: &Snapshot) -> Vec<Cell> {
+    headers.iter().map(|h| value(h, entry, snapshot)).collect()
 }
 
 /// The import template's `code` of a facility: the code of its `registry:` id (what a CSV
