@@ -390,6 +390,22 @@ async fn the_workbook_has_every_row(backend: Backend) {
     assert_eq!(busy[col("daily_capacity")], Data::Float(100.0));
     assert_eq!(busy[col("stock_antigen_kits")].to_string(), "out");
     assert_eq!(busy[col("crowding")].to_string(), "high");
+
+    // What each column holds, in both languages, one row per column of the table.
+    let columns = workbook
+        .worksheet_range(caremap_server::export::xlsx::COLUMNS_SHEET)
+        .expect("the columns sheet");
+    let described: Vec<Vec<String>> = columns
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert_eq!(described.len(), headers.len() + 1);
+    let name_zh = described
+        .iter()
+        .find(|r| r[0] == "name_zh")
+        .expect("name_zh described");
+    assert_eq!(name_zh[1], "中文名称");
+    assert_eq!(name_zh[2], "Chinese name");
 }
 
 /// A registry from OpenStreetMap files (imported by our import), with a status, exported as
