@@ -55,6 +55,11 @@ pub fn write(snapshot: &Snapshot) -> Result<Vec<u8>, ExportError> {
         &mut out,
         &snapshot.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true),
     )?;
+    if snapshot.entries.is_empty() {
+        // FHIR's JSON has no empty arrays: a bundle of nothing has no `entry`.
+        out.extend_from_slice(b"}\n");
+        return Ok(out);
+    }
     out.extend_from_slice(br#","entry":["#);
     let mut first = true;
     for entry in &snapshot.entries {

@@ -731,7 +731,25 @@ async fn edxl_have_carries_the_mapped_status(backend: Backend) {
     }
 }
 
+/// No facility yet: every format still downloads and reads as what it is.
+async fn an_empty_registry_exports(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_, admin) = enrolled(&app, Role::Admin, &[]).await;
+    let (headers, rows) = csv_rows(&download(&app, &admin, "csv").await);
+    assert_eq!(&headers[..TEMPLATE_COLUMNS.len()], TEMPLATE_COLUMNS);
+    assert!(rows.is_empty());
+    let geojson = download(&app, &admin, "geojson").await;
+    let parsed = import::parse(&geojson, Format::Geojson).expect("an empty FeatureCollection");
+    assert!(parsed.entries.is_empty() && parsed.issues.is_empty());
+    assert!(hospitals(&download(&app, &admin, "edxl").await).is_empty());
+    let xlsx = download(&app, &admin, "xlsx").await;
+    assert!(xlsx.starts_with(b"PK"));
+}
+
 crate::on_every_backend!(
+    an_empty_registry_exports,
     only_the_health_authority_may_export,
     csv_opens_in_excel_and_the_registry_part_imports_again,
     the_workbook_has_every_row,
