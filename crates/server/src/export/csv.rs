@@ -2,20 +2,20 @@
 //! it, Excel reads a CSV file in the machine's legacy code page). Columns: see [`super::table`].
 //! Our import strips the mark, so the template columns read back as they are.
 
-use super::table::rows;
+use super::table::{headers, row, Cell};
 use super::{ExportError, Snapshot};
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 pub fn write(snapshot: &Snapshot) -> Result<Vec<u8>, ExportError> {
-    let (headers, rows) = rows(snapshot);
+    let headers = headers();
     let mut out = BOM.to_vec();
     {
         let mut writer = ::csv::WriterBuilder::new().from_writer(&mut out);
         writer.write_record(&headers)?;
-        for row in rows {
-            writer.write_record(row.iter().map(super::table::Cell::to_field))?;
+        for entry in &snapshot.entries {
+            writer.write_record(row(&headers, entry, snapshot).iter().map(Cell::to_field))?;
         }
         writer.flush()?;
     }

@@ -44,29 +44,45 @@ pub const EXTERNAL_ID_SYSTEM: &str = "urn:caremap:external-id";
 /// Namespace of the HealthcareService ids (UUID v5 of the facility id).
 const SERVICE_NAMESPACE: Uuid = Uuid::from_u128(0x2f6c_9a1e_5b3d_4c7a_8e0f_1d2c_3b4a_5968);
 
+/// Writes the bundle entry by entry (one per line), so a registry of 100,000 facilities never
+/// stands in memory as one JSON tree.
 pub fn write(snapshot: &Snapshot) -> Result<Vec<u8>, ExportError> {
-    let mut entries = Vec::with_capacity(snapshot.entries.len() * 2);
+    let mut out = Vec::new();
+    out.extend_from_slice(br#"{"resourceType":"Bundle","id":"#);
+    serde_json::to_writer(&mut out, &Uuid::now_v7().to_string())?;
+    out.extend_from_slice(br#","type":"collection","timestamp":"#);
+    serde_json::to_writer(
+        &mut out,
+        &snapshot.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )?;
+    if snapshot.entries.is_empty() {
+        // FHIR's JSON has no empty arrays: a bundle of nothing has no `entry`.
+        out.extend_from_slice(b"}\n");
+        return Ok(out);
+    }
+    out.extend_from_slice(br#","entry":["#);
+    let mut first = true;
     for entry in &snapshot.entries {
         let location_url = format!("urn:uuid:{}", entry.id);
         let service_id = service_id(entry);
-        entries.push(json!({
+        let location = json!({
             "fullUrl": location_url,
             "resource": location(entry),
-        }));
-        entries.push(json!({
+        });
+        let service = json!({
             "fullUrl": format!("urn:uuid:{service_id}"),
             "resource": healthcare_service(entry, &service_id, &location_url),
-        }));
+        });
+        for resource in [location, service] {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.push(b'\n');
+            serde_json::to_writer(&mut out, &resource)?;
+        }
     }
-    let bundle = json!({
-        "resourceType": "Bundle",
-        "id": Uuid::now_v7().to_string(),
-        "type": "collection",
-        "timestamp": snapshot.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "entry": entries,
-    });
-    let mut out = serde_json::to_vec_pretty(&bundle)?;
-    out.push(b'\n');
+    out.extend_from_slice(b"\n]}\n");
     Ok(out)
 }
 

@@ -16,20 +16,24 @@ use caremap_model::{FacilityKind, Operational, Service};
 use chrono::SecondsFormat;
 use serde_json::{json, Map, Value};
 
+/// Writes the collection feature by feature (one per line), so a registry of 100,000
+/// facilities never stands in memory as one JSON tree.
 pub fn write(snapshot: &Snapshot) -> Result<Vec<u8>, ExportError> {
-    let features: Vec<Value> = snapshot
-        .entries
-        .iter()
-        .map(|e| feature(e, snapshot))
-        .collect();
-    let collection = json!({
-        "type": "FeatureCollection",
-        "generator": "caremap",
-        "timestamp": snapshot.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "features": features,
-    });
-    let mut out = serde_json::to_vec_pretty(&collection)?;
-    out.push(b'\n');
+    let mut out = Vec::new();
+    out.extend_from_slice(br#"{"type":"FeatureCollection","generator":"caremap","timestamp":"#);
+    serde_json::to_writer(
+        &mut out,
+        &snapshot.taken_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )?;
+    out.extend_from_slice(br#","features":["#);
+    for (i, entry) in snapshot.entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'\n');
+        serde_json::to_writer(&mut out, &feature(entry, snapshot))?;
+    }
+    out.extend_from_slice(b"\n]}\n");
     Ok(out)
 }
 

@@ -4,7 +4,7 @@
 
 use super::{stock_items, Entry, Snapshot};
 use crate::import::csv::COLUMNS as TEMPLATE_COLUMNS;
-use caremap_model::{Operational, StockItem};
+use caremap_model::{Lang, Operational, StockItem};
 use chrono::SecondsFormat;
 
 /// One value of the table.
@@ -72,15 +72,9 @@ pub fn headers() -> Vec<String> {
         .collect()
 }
 
-/// The header row and one row per facility, in the snapshot's order.
-pub fn rows(snapshot: &Snapshot) -> (Vec<String>, Vec<Vec<Cell>>) {
-    let headers = headers();
-    let rows = snapshot
-        .entries
-        .iter()
-        .map(|entry| headers.iter().map(|h| value(h, entry, snapshot)).collect())
-        .collect();
-    (headers, rows)
+/// One facility's row, in the order of `headers`.
+pub fn row(headers: &[String], entry: &Entry, snapshot: &Snapshot) -> Vec<Cell> {
+    headers.iter().map(|h| value(h, entry, snapshot)).collect()
 }
 
 /// The import template's `code` of a facility: the code of its `registry:` id (what a CSV
@@ -170,6 +164,69 @@ fn value(column: &str, entry: &Entry, snapshot: &Snapshot) -> Cell {
     }
 }
 
+/// What a column holds, in Chinese and English (the workbook's column sheet).
+pub fn label(column: &str) -> (String, String) {
+    if let Some(item) = stock_items()
+        .iter()
+        .find(|i| column.strip_prefix("stock_") == Some(i.as_str()))
+    {
+        return (
+            format!(
+                "库存：{}（充足 ample / 紧张 low / 缺货 out）",
+                item.label(Lang::Zh)
+            ),
+            format!("Stock: {} (ample / low / out)", item.label(Lang::En)),
+        );
+    }
+    let (zh, en) = match column {
+        "code" => ("编号（导入模板的 code）", "Code (the import template's)"),
+        "kind" => ("机构类型", "Kind of facility"),
+        "name_zh" => ("中文名称", "Chinese name"),
+        "name_en" => ("英文名称", "English name"),
+        "lat" => ("纬度（WGS-84）", "Latitude (WGS-84)"),
+        "lon" => ("经度（WGS-84）", "Longitude (WGS-84)"),
+        "address" => ("地址", "Address"),
+        "township" => ("乡镇/街道", "Township"),
+        "village" => ("村/社区", "Village"),
+        "phone" => ("电话", "Phone"),
+        "opening_hours" => (
+            "开放时间（OpenStreetMap 格式）",
+            "Opening hours (OpenStreetMap syntax)",
+        ),
+        "services" => ("服务（以 ; 分隔）", "Services (separated by ;)"),
+        "doctors" => ("医生人数", "Doctors"),
+        "beds" => ("床位数", "Beds"),
+        "daily_capacity" => ("日接诊能力", "Outpatients a day"),
+        "mobile" => ("流动接种点（是/否）", "Mobile (yes/no)"),
+        "id" => ("caremap 编号", "caremap id"),
+        "external_ids" => ("外部编号", "External ids"),
+        "version" => ("版本", "Version"),
+        "updated_at" => ("最后修改时间（UTC）", "Last changed (UTC)"),
+        "operational" => (
+            "开放状态（open/reduced/closed）",
+            "Declared state (open/reduced/closed)",
+        ),
+        "operational_reason" => ("停诊或部分开放原因", "Reason of reduced service or closure"),
+        "reopens_on" => ("预计恢复日期", "Expected reopening"),
+        "status" => ("最新填报：开诊状态", "Latest report: status"),
+        "status_as_of" => ("最新填报时间（UTC）", "Latest report: as of (UTC)"),
+        "status_freshness" => (
+            "数据新旧（fresh/ageing/stale）",
+            "Freshness (fresh/ageing/stale)",
+        ),
+        "crowding" => (
+            "拥挤程度（low/medium/high/closed）",
+            "Crowding (low/medium/high/closed)",
+        ),
+        "wait_minutes" => ("候诊时间（分钟）", "Wait (minutes)"),
+        "outpatients_today" => ("今日门诊人数", "Outpatients today"),
+        "fever_patients_today" => ("今日发热患者", "Fever patients today"),
+        "doctors_on_duty" => ("在岗医生", "Doctors on duty"),
+        _ => ("", ""),
+    };
+    (zh.to_owned(), en.to_owned())
+}
+
 /// `open`, `reduced` or `closed`: the wire name of the declared state.
 pub fn operational_state(operational: &Operational) -> &'static str {
     match operational {
@@ -213,6 +270,10 @@ mod tests {
         }
         let headers = headers();
         assert_eq!(&headers[..TEMPLATE_COLUMNS.len()], TEMPLATE_COLUMNS);
+        for header in &headers {
+            let (zh, en) = label(header);
+            assert!(!zh.is_empty() && !en.is_empty(), "{header} has no label");
+        }
         assert!(headers.contains(&"stock_antigen_kits".to_owned()));
     }
 }

@@ -4,7 +4,7 @@
 //! `unauthenticated`; a reporter's or outreach team's token is 403 `forbidden`.
 
 use crate::auth::Authenticated;
-use crate::error::{request_lang, ApiError, ErrorBody, ErrorDetail};
+use crate::error::{request_lang, ApiError, ErrorBody};
 use crate::export::{self, ExportFormat, Snapshot};
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
@@ -14,22 +14,21 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use caremap_model::{Lang, Role};
 
+/// Exports written at once; more wait their turn. A registry of 100,000 facilities takes a few
+/// hundred megabytes while it is written.
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The error code of a token whose account may not export.
 pub const FORBIDDEN: &str = "forbidden";
 
-/// 403 in the API's error shape and the caller's language.
+/// 403 in the API's error shape (`ErrorBody`) and the caller's language. Written as JSON here
+/// because [`ApiError`] has no 403 yet; see the README ("Exports").
 fn forbidden(lang: Lang) -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: FORBIDDEN.to_owned(),
-            message: lang
-                .pick(
-                    "只有卫生健康部门的账号可以导出数据",
-                    "Only an account of the health authority may export the registry",
-                )
-                .to_owned(),
-        },
-    };
+    let message = lang.pick(
+        "只有卫生健康部门的账号可以导出数据",
+        "Only an account of the health authority may export the registry",
+    );
+    let body = serde_json::json!({"error": {"code": FORBIDDEN, "message": message}});
     (StatusCode::FORBIDDEN, Json(body)).into_response()
 }
 
@@ -70,6 +69,7 @@ pub async fn export(
     if auth.touch_due {
         state.store.touch_token(&auth.token_hash).await?;
     }
+    let _turn = RUNNING.acquire().await.map_err(|_| ApiError::Unavailable)?;
     let snapshot = Snapshot::take(state.store.as_ref(), state.config.freshness).await?;
     let date = snapshot.taken_at.date_naive();
     let count = snapshot.entries.len();

@@ -390,6 +390,22 @@ async fn the_workbook_has_every_row(backend: Backend) {
     assert_eq!(busy[col("daily_capacity")], Data::Float(100.0));
     assert_eq!(busy[col("stock_antigen_kits")].to_string(), "out");
     assert_eq!(busy[col("crowding")].to_string(), "high");
+
+    // What each column holds, in both languages, one row per column of the table.
+    let columns = workbook
+        .worksheet_range(caremap_server::export::xlsx::COLUMNS_SHEET)
+        .expect("the columns sheet");
+    let described: Vec<Vec<String>> = columns
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert_eq!(described.len(), headers.len() + 1);
+    let name_zh = described
+        .iter()
+        .find(|r| r[0] == "name_zh")
+        .expect("name_zh described");
+    assert_eq!(name_zh[1], "中文名称");
+    assert_eq!(name_zh[2], "Chinese name");
 }
 
 /// A registry from OpenStreetMap files (imported by our import), with a status, exported as
@@ -715,7 +731,25 @@ async fn edxl_have_carries_the_mapped_status(backend: Backend) {
     }
 }
 
+/// No facility yet: every format still downloads and reads as what it is.
+async fn an_empty_registry_exports(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_, admin) = enrolled(&app, Role::Admin, &[]).await;
+    let (headers, rows) = csv_rows(&download(&app, &admin, "csv").await);
+    assert_eq!(&headers[..TEMPLATE_COLUMNS.len()], TEMPLATE_COLUMNS);
+    assert!(rows.is_empty());
+    let geojson = download(&app, &admin, "geojson").await;
+    let parsed = import::parse(&geojson, Format::Geojson).expect("an empty FeatureCollection");
+    assert!(parsed.entries.is_empty() && parsed.issues.is_empty());
+    assert!(hospitals(&download(&app, &admin, "edxl").await).is_empty());
+    let xlsx = download(&app, &admin, "xlsx").await;
+    assert!(xlsx.starts_with(b"PK"));
+}
+
 crate::on_every_backend!(
+    an_empty_registry_exports,
     only_the_health_authority_may_export,
     csv_opens_in_excel_and_the_registry_part_imports_again,
     the_workbook_has_every_row,

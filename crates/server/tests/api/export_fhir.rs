@@ -37,9 +37,9 @@ try:
 except Exception as err:
     print("INVALID: %s" % err, file=sys.stderr)
     sys.exit(1)
-urls = {e.fullUrl for e in bundle.entry}
+urls = {e.fullUrl for e in bundle.entry or []}
 summary = {"type": bundle.type, "resources": {}, "unresolved": [], "locations": {}}
-for e in bundle.entry:
+for e in bundle.entry or []:
     r = e.resource
     summary["resources"][r.resource_type] = summary["resources"].get(r.resource_type, 0) + 1
     if r.resource_type == "HealthcareService":
@@ -180,4 +180,28 @@ async fn the_demo_registry_is_valid_r4(backend: Backend) {
     assert_eq!(summary["unresolved"], serde_json::json!([]));
 }
 
-crate::on_every_backend!(the_fhir_bundle_is_valid_r4, the_demo_registry_is_valid_r4);
+/// No facility yet: still a valid (empty) bundle.
+async fn an_empty_registry_is_a_valid_bundle(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_, admin) = enrolled(&app, Role::Admin, &[]).await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/export/fhir"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.expect("body");
+    let summary = validate(&body).unwrap_or_else(|err| panic!("the bundle is not valid R4: {err}"));
+    assert_eq!(summary["type"], "collection");
+    assert_eq!(summary["resources"], serde_json::json!({}));
+}
+
+crate::on_every_backend!(
+    the_fhir_bundle_is_valid_r4,
+    the_demo_registry_is_valid_r4,
+    an_empty_registry_is_a_valid_bundle
+);
