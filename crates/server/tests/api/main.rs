@@ -7,6 +7,7 @@ mod errors;
 mod failures;
 mod helpers;
 mod import;
+mod import_formats;
 mod large;
 mod precompressed;
 mod push_props;
