@@ -191,6 +191,9 @@ struct Utf8Check<R> {
     inner: R,
     started: bool,
     bad_utf8: bool,
+    /// How much of the inner reader's current buffer has been checked (serde_json reads a
+    /// byte at a time: each buffer is checked once, not once a byte).
+    checked: usize,
 }
 
 impl<R: BufRead> Utf8Check<R> {
@@ -199,6 +202,7 @@ impl<R: BufRead> Utf8Check<R> {
             inner,
             started: false,
             bad_utf8: false,
+            checked: 0,
         }
     }
 }
@@ -224,13 +228,19 @@ impl<R: BufRead> BufRead for Utf8Check<R> {
         }
         let buf = self.inner.fill_buf()?;
         // A chunk may end inside a character: only a byte that can never be UTF-8 counts.
-        if !self.bad_utf8 && buf.iter().any(|b| matches!(b, 0xC0 | 0xC1 | 0xF5..=0xFF)) {
+        let unchecked = buf.get(self.checked..).unwrap_or_default();
+        if unchecked
+            .iter()
+            .any(|b| matches!(b, 0xC0 | 0xC1 | 0xF5..=0xFF))
+        {
             self.bad_utf8 = true;
         }
+        self.checked = buf.len();
         Ok(buf)
     }
 
     fn consume(&mut self, amt: usize) {
+        self.checked = self.checked.saturating_sub(amt);
         self.inner.consume(amt);
     }
 }

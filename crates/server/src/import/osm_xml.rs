@@ -75,6 +75,15 @@ pub(crate) fn parse<R: BufRead>(reader: R) -> Result<Parsed, FileError> {
         let event = xml.read_event_into(&mut buf);
         let event = match event {
             Ok(event) => event,
+            // Every syntax error but one is the input ending inside a tag or a comment.
+            Err(quick_xml::Error::Syntax(err))
+                if !matches!(err, quick_xml::errors::SyntaxError::InvalidBangMarkup) =>
+            {
+                return Err(FileError::Truncated {
+                    line: line(&xml) as usize,
+                    column: 0,
+                });
+            }
             Err(err) => {
                 return Err(FileError::NotOsmXml {
                     line: line(&xml),
