@@ -123,18 +123,22 @@ pub(crate) fn classify_by_name(tags: &Tags<'_>, hospital: bool) -> Classificatio
     Classification::KindUnknown
 }
 
-/// The OSM id of a feature as `node/123`, from wherever the exporter put it.
+/// The OSM id of a feature as `node/123`, from wherever the exporter put it (or an external id
+/// with its source, `osm:node/123`, `registry:A-1`: see [`external_id`]).
 pub(crate) fn osm_id(feature: &Map<String, Value>, props: &Map<String, Value>) -> Option<String> {
     let as_text = |v: &Value| match v {
         Value::String(s) => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
-    let typed = |s: String| s.contains('/').then_some(s);
-    feature
-        .get("id")
+    // `node/123`, or an external id already (`osm:node/123`, `registry:A-1`, as our export
+    // writes them).
+    let typed = |s: String| (s.contains('/') || s.contains(':')).then_some(s);
+    props
+        .get("caremap:external_id")
         .and_then(as_text)
-        .and_then(typed)
+        .filter(|s| s.contains(':'))
+        .or_else(|| feature.get("id").and_then(as_text).and_then(typed))
         .or_else(|| props.get("@id").and_then(as_text).and_then(typed))
         .or_else(|| props.get("id").and_then(as_text).and_then(typed))
         .or_else(|| {
@@ -147,6 +151,16 @@ pub(crate) fn osm_id(feature: &Map<String, Value>, props: &Map<String, Value>) -
             let id = props.get("id").and_then(as_text)?;
             matches!(kind.as_str(), "node" | "way" | "relation").then(|| format!("{kind}/{id}"))
         })
+}
+
+/// The external id for an id [`osm_id`] found: `node/123` is OpenStreetMap's, an id with a source
+/// (`registry:A-1`) is kept as it is.
+pub(crate) fn external_id(id: &str) -> String {
+    if id.contains(':') {
+        id.to_owned()
+    } else {
+        format!("osm:{id}")
+    }
 }
 
 fn point(value: &Value) -> Option<(f64, f64)> {
@@ -256,7 +270,7 @@ pub(crate) fn feature(parsed: &mut Parsed, number: usize, feature: &Value) {
     let ids = match &healthsites {
         Some(_) => healthsites::ids(osm_id(feature, props), &tags),
         None => Ids {
-            primary: osm_id(feature, props).map(|id| format!("osm:{id}")),
+            primary: osm_id(feature, props).map(|id| external_id(&id)),
             extra: Vec::new(),
             column: "@id",
         },
@@ -545,6 +559,26 @@ mod tests {
         for (tags, expected) in cases {
             assert_eq!(classify_json(tags.clone()), expected, "{tags}");
         }
+    }
+
+    #[test]
+    fn ids_with_a_source_are_kept_as_they_are() {
+        let geojson = r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": "osm:node/5", "properties": {"amenity": "hospital", "name": "测试医院"},
+             "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}},
+            {"type": "Feature", "properties": {"@id": "registry:T-1", "caremap:kind": "village_clinic", "name": "测试村卫生室"},
+             "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}},
+            {"type": "Feature", "properties": {"@id": "way/7", "amenity": "hospital", "name": "测试二院"},
+             "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}}
+        ]}"#;
+        let parsed = parse(geojson.as_bytes()).expect("readable");
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let ids: Vec<&str> = parsed
+            .entries
+            .iter()
+            .map(|e| e.external_id.as_str())
+            .collect();
+        assert_eq!(ids, ["osm:node/5", "registry:T-1", "osm:way/7"]);
     }
 
     #[test]

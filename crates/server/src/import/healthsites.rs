@@ -156,7 +156,7 @@ pub(crate) fn ids(osm: Option<String>, tags: &Tags<'_>) -> Ids {
     let uuid = tags.get("uuid").map(|u| format!("healthsites:{u}"));
     match osm {
         Some(osm) => Ids {
-            primary: Some(format!("osm:{osm}")),
+            primary: Some(super::geojson::external_id(&osm)),
             extra: uuid.into_iter().collect(),
             column: "osm_id",
         },
