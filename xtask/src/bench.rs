@@ -91,6 +91,7 @@ pub fn all() -> Result<()> {
     note(&mut failures, nearest_in_wasm());
 
     note(&mut failures, push());
+    note(&mut failures, import_speed());
 
     if failures.is_empty() {
         Ok(())
@@ -113,6 +114,18 @@ pub fn push() -> Result<()> {
             "--example",
             "push_bench",
         ])
+        .run()
+}
+
+/// Import speed for a province: 100,000 facilities as GeoJSON and as an Overpass answer, through
+/// the release CLI into fresh SQLite (and PostgreSQL) databases, with time and peak memory
+/// (`crates/server/examples/import_bench.rs`; budget ≤ 20 s).
+pub fn import_speed() -> Result<()> {
+    shell::step("import: 100,000 facilities (GeoJSON, Overpass JSON), seconds and peak memory");
+    Cmd::new("cargo")
+        .args(["run", "--release", "--package", "caremap-server"])
+        .args(["--example", "import_bench", "--", "--binary"])
+        .arg(server_binary())
         .run()
 }
 

@@ -48,10 +48,11 @@ pub enum Command {
         #[arg(long, conflicts_with = "size")]
         reports: bool,
     },
-    /// Import a registry file (GeoJSON from OpenStreetMap, or the CSV template).
+    /// Import a registry file: GeoJSON (OpenStreetMap, healthsites.io), the Overpass API's JSON,
+    /// OSM XML, or the template as CSV or Excel (.xlsx).
     Import {
         file: PathBuf,
-        /// Format; by default from the file's extension (.geojson/.json, .csv).
+        /// Format; by default told by the file's content (its extension as a hint).
         #[arg(long, value_enum)]
         format: Option<Format>,
         /// Import the valid entries and skip the invalid ones (listed) instead of refusing all.
@@ -294,6 +295,7 @@ async fn import_file(
     format: Option<Format>,
     skip_invalid: bool,
 ) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let parsed = match import::parse_file(file, format) {
         Ok(parsed) => parsed,
         Err(err) => {
@@ -303,7 +305,18 @@ async fn import_file(
         }
     };
     let store = open(database).await?;
-    match import::apply(store.as_ref(), parsed, skip_invalid).await {
+    let outcome = import::apply(store.as_ref(), parsed, skip_invalid).await;
+    let resources = || {
+        let memory = import::report::peak_memory().map_or_else(
+            || "?".to_owned(),
+            |b| format!("{:.0} MB", b as f64 / 1_048_576.0),
+        );
+        format!(
+            "用时 / took {:.1} s · 峰值内存 / peak memory {memory}",
+            started.elapsed().as_secs_f64()
+        )
+    };
+    match outcome {
         Ok(summary) => {
             println!(
                 "导入完成 / imported {}: added {} · updated {} · unchanged {} · skipped {}",
@@ -311,21 +324,21 @@ async fn import_file(
                 summary.added,
                 summary.updated,
                 summary.unchanged,
-                summary.skipped.len()
+                summary.skipped.len() + summary.untagged
             );
-            for skipped in &summary.skipped {
-                println!(
-                    "  跳过 / skipped {} / {}: {} / {}",
-                    skipped.location.describe(Lang::Zh),
-                    skipped.location.describe(Lang::En),
-                    skipped.reason.message(Lang::Zh),
-                    skipped.reason.message(Lang::En)
-                );
+            let groups =
+                import::report::groups(&summary.skipped, &summary.skipped_issues, summary.untagged);
+            for line in import::report::lines(&groups) {
+                println!("{line}");
+            }
+            if !summary.skipped_issues.is_empty() {
+                println!("跳过的错误 / problems of the skipped entries:");
             }
             for issue in &summary.skipped_issues {
-                println!("    {}", issue.message(Lang::Zh));
-                println!("    {}", issue.message(Lang::En));
+                println!("  {}", issue.message(Lang::Zh));
+                println!("  {}", issue.message(Lang::En));
             }
+            println!("{}", resources());
             Ok(ExitCode::SUCCESS)
         }
         Err(ImportError::Invalid { issues, parsed }) => {
@@ -342,9 +355,15 @@ async fn import_file(
                 eprintln!("  {}", issue.message(Lang::Zh));
                 eprintln!("  {}", issue.message(Lang::En));
             }
+            let groups = import::report::groups(&parsed.skipped, &[], parsed.untagged);
+            for line in import::report::lines(&groups) {
+                eprintln!("{line}");
+            }
+            eprintln!("{}", resources());
             Ok(ExitCode::FAILURE)
         }
         Err(ImportError::File(err)) => {
+            eprintln!("{}: {}", file.display(), err.message(Lang::Zh));
             eprintln!("{}: {}", file.display(), err.message(Lang::En));
             Ok(ExitCode::FAILURE)
         }

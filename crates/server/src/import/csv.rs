@@ -37,18 +37,11 @@ pub const REQUIRED_COLUMNS: &[&str] = &["code", "kind", "name_zh", "lat", "lon"]
 
 /// Parses a CSV file of the template's shape.
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    let mut reader = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| FileError::Csv(e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    parse_reader(bytes)
+}
+
+/// The header row's problems: required columns missing, or columns the template does not know.
+pub(crate) fn check_headers(headers: &[String]) -> Result<(), FileError> {
     let missing: Vec<String> = REQUIRED_COLUMNS
         .iter()
         .filter(|c| !headers.iter().any(|h| h == *c))
@@ -65,6 +58,32 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
     if !unknown.is_empty() {
         return Err(FileError::UnknownColumns(unknown));
     }
+    Ok(())
+}
+
+/// Parses a CSV stream of the template's shape, one line at a time.
+pub(crate) fn parse_reader<R: std::io::BufRead>(mut reader: R) -> Result<Parsed, FileError> {
+    if reader.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_reader(reader);
+    let not_utf8 = |e: &::csv::Error| matches!(e.kind(), ::csv::ErrorKind::Utf8 { .. });
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| {
+            if not_utf8(&e) {
+                FileError::NotUtf8
+            } else {
+                FileError::Csv(e.to_string())
+            }
+        })?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    check_headers(&headers)?;
 
     let mut parsed = Parsed::default();
     for record in reader.records() {
@@ -81,6 +100,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
                 let location = Location::Line(line);
                 parsed.push(location.clone(), parse_row(&row, location));
             }
+            Err(err) if not_utf8(&err) => return Err(FileError::NotUtf8),
             Err(err) => {
                 let line = err.position().map_or(0, |p| p.line());
                 let location = Location::Line(line);
@@ -98,17 +118,34 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
     Ok(parsed)
 }
 
-struct Row<'a> {
-    headers: &'a [String],
-    record: &'a ::csv::StringRecord,
+/// The cells of a row, by column index.
+pub(crate) trait Cells {
+    fn cell(&self, index: usize) -> Option<&str>;
 }
 
-impl Row<'_> {
+impl Cells for ::csv::StringRecord {
+    fn cell(&self, index: usize) -> Option<&str> {
+        self.get(index)
+    }
+}
+
+impl Cells for [String] {
+    fn cell(&self, index: usize) -> Option<&str> {
+        self.get(index).map(String::as_str)
+    }
+}
+
+pub(crate) struct Row<'a, C: Cells + ?Sized> {
+    pub headers: &'a [String],
+    pub record: &'a C,
+}
+
+impl<C: Cells + ?Sized> Row<'_, C> {
     fn get(&self, column: &str) -> &str {
         self.headers
             .iter()
             .position(|h| h == column)
-            .and_then(|i| self.record.get(i))
+            .and_then(|i| self.record.cell(i))
             .unwrap_or_default()
     }
 }
@@ -173,7 +210,10 @@ pub(crate) fn parse_services(raw: &str) -> Result<BTreeSet<Service>, Problem> {
         .collect()
 }
 
-fn parse_row(row: &Row<'_>, location: Location) -> Result<Entry, Vec<Issue>> {
+pub(crate) fn parse_row<C: Cells + ?Sized>(
+    row: &Row<'_, C>,
+    location: Location,
+) -> Result<Entry, Vec<Issue>> {
     let mut c = Collector {
         location: location.clone(),
         issues: Vec::new(),
@@ -293,6 +333,7 @@ fn parse_row(row: &Row<'_>, location: Location) -> Result<Entry, Vec<Issue>> {
         ) if c.issues.is_empty() => Ok(Entry {
             location,
             id: FacilityId::from_external(&external),
+            external_id: external.as_str().to_owned(),
             facility: Facility {
                 kind,
                 name: Names { zh, en },
@@ -340,7 +381,7 @@ mod tests {
             .iter()
             .map(|i| match i.location {
                 Location::Line(n) => (n, i.column.as_str()),
-                Location::Feature { .. } => (0, ""),
+                _ => (0, ""),
             })
             .collect();
         assert_eq!(at, [(3, "kind"), (3, "phone"), (4, "name_zh"), (4, "lat")]);

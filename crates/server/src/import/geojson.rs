@@ -23,9 +23,15 @@
 //! `addr:housenumber`; township from `addr:town`/`addr:township`/`addr:subdistrict`, village from
 //! `addr:village`/`addr:hamlet`; `beds`; `wheelchair=yes` and `opening_hours=24/7` add services;
 //! `caremap:services` lists services by wire name.
+//!
+//! healthsites.io features (their `attributes` nested in the properties, or the older schema with
+//! `nature-of-facility`) are read by [`super::healthsites`] first.
 
 use super::csv::parse_services;
-use super::{parse_kind, Entry, FileError, Issue, Location, Parsed, Problem, SkipReason, Skipped};
+use super::{
+    healthsites, parse_kind, Entry, FileError, Issue, Location, Parsed, Problem, SkipReason,
+    Skipped,
+};
 use caremap_model::{
     Address, AdminArea, AreaName, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Field,
     LatLon, Name, Names, OpeningHours, Operational, Phone, Service, ValidationError,
@@ -44,10 +50,10 @@ pub enum Classification {
 }
 
 /// The tags of a feature, wherever the exporter put them.
-struct Tags<'a>(&'a Map<String, Value>);
+pub(crate) struct Tags<'a>(pub(crate) &'a Map<String, Value>);
 
 impl Tags<'_> {
-    fn get(&self, key: &str) -> Option<String> {
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
         match self.0.get(key)? {
             Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
             Value::Number(n) => Some(n.to_string()),
@@ -64,7 +70,7 @@ impl Tags<'_> {
         self.get(key).is_some_and(|v| v == value)
     }
 
-    fn names(&self) -> String {
+    pub(crate) fn names(&self) -> String {
         ["name", "name:zh", "name:zh-Hans", "official_name"]
             .iter()
             .filter_map(|k| self.get(k))
@@ -74,7 +80,7 @@ impl Tags<'_> {
 }
 
 /// Classifies a feature by its tags (see the module docs for the rules).
-fn classify(tags: &Tags<'_>) -> Classification {
+pub(crate) fn classify(tags: &Tags<'_>) -> Classification {
     if let Some(explicit) = tags.get("caremap:kind") {
         return match parse_kind(&explicit) {
             Ok(kind) => Classification::Kind(kind),
@@ -92,6 +98,11 @@ fn classify(tags: &Tags<'_>) -> Classification {
     if !hospital && !clinic {
         return Classification::NotAHealthFacility;
     }
+    classify_by_name(tags, hospital)
+}
+
+/// Rules 4 to 8: a hospital or a clinic, told apart by its name.
+pub(crate) fn classify_by_name(tags: &Tags<'_>, hospital: bool) -> Classification {
     let names = tags.names();
     if names.contains("卫生院") || names.contains("社区卫生服务中心") {
         return Classification::Kind(FacilityKind::TownshipHealthCenter);
@@ -112,18 +123,22 @@ fn classify(tags: &Tags<'_>) -> Classification {
     Classification::KindUnknown
 }
 
-/// The OSM id of a feature as `node/123`, from wherever the exporter put it.
-fn osm_id(feature: &Map<String, Value>, props: &Map<String, Value>) -> Option<String> {
+/// The OSM id of a feature as `node/123`, from wherever the exporter put it (or an external id
+/// with its source, `osm:node/123`, `registry:A-1`: see [`external_id`]).
+pub(crate) fn osm_id(feature: &Map<String, Value>, props: &Map<String, Value>) -> Option<String> {
     let as_text = |v: &Value| match v {
         Value::String(s) => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
-    let typed = |s: String| s.contains('/').then_some(s);
-    feature
-        .get("id")
+    // `node/123`, or an external id already (`osm:node/123`, `registry:A-1`, as our export
+    // writes them).
+    let typed = |s: String| (s.contains('/') || s.contains(':')).then_some(s);
+    props
+        .get("caremap:external_id")
         .and_then(as_text)
-        .and_then(typed)
+        .filter(|s| s.contains(':'))
+        .or_else(|| feature.get("id").and_then(as_text).and_then(typed))
         .or_else(|| props.get("@id").and_then(as_text).and_then(typed))
         .or_else(|| props.get("id").and_then(as_text).and_then(typed))
         .or_else(|| {
@@ -138,6 +153,16 @@ fn osm_id(feature: &Map<String, Value>, props: &Map<String, Value>) -> Option<St
         })
 }
 
+/// The external id for an id [`osm_id`] found: `node/123` is OpenStreetMap's, an id with a source
+/// (`registry:A-1`) is kept as it is.
+pub(crate) fn external_id(id: &str) -> String {
+    if id.contains(':') {
+        id.to_owned()
+    } else {
+        format!("osm:{id}")
+    }
+}
+
 fn point(value: &Value) -> Option<(f64, f64)> {
     let pair = value.as_array()?;
     Some((pair.first()?.as_f64()?, pair.get(1)?.as_f64()?))
@@ -147,6 +172,12 @@ fn point(value: &Value) -> Option<(f64, f64)> {
 /// has no area. Returns `(lon, lat)` and the absolute area.
 fn ring_centroid(ring: &Value) -> Option<((f64, f64), f64)> {
     let points: Vec<(f64, f64)> = ring.as_array()?.iter().filter_map(point).collect();
+    points_centroid(&points)
+}
+
+/// Area-weighted centroid of a closed ring of `(lon, lat)` points, the mean of the points when
+/// they enclose no area (an open way, a single node). `(lon, lat)` and the absolute area.
+pub(crate) fn points_centroid(points: &[(f64, f64)]) -> Option<((f64, f64), f64)> {
     if points.is_empty() {
         return None;
     }
@@ -172,7 +203,7 @@ fn ring_centroid(ring: &Value) -> Option<((f64, f64), f64)> {
 }
 
 /// The feature's position as `(lon, lat)`.
-fn position(geometry: Option<&Value>) -> Result<(f64, f64), Problem> {
+pub(crate) fn position(geometry: Option<&Value>) -> Result<(f64, f64), Problem> {
     let geometry = geometry
         .and_then(Value::as_object)
         .ok_or(Problem::MissingGeometry)?;
@@ -204,67 +235,102 @@ fn position(geometry: Option<&Value>) -> Result<(f64, f64), Problem> {
     })
 }
 
-/// Parses a GeoJSON FeatureCollection.
+/// Parses a GeoJSON FeatureCollection (streaming, like every JSON import).
 pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    let root: Value = serde_json::from_str(text).map_err(|e| FileError::NotJson(e.to_string()))?;
-    let features = root
-        .as_object()
-        .filter(|o| o.get("type").and_then(Value::as_str) == Some("FeatureCollection"))
-        .and_then(|o| o.get("features"))
-        .and_then(Value::as_array)
-        .ok_or(FileError::NotFeatureCollection)?;
+    super::json::parse(bytes)
+}
 
+/// Where a facility's external ids come from.
+pub(crate) struct Ids {
+    /// The id the facility id is derived from, e.g. `osm:node/1`, `healthsites:<uuid>`.
+    pub primary: Option<String>,
+    /// More external ids kept with the facility (a healthsites uuid next to the OSM id).
+    pub extra: Vec<String>,
+    /// The property to name when the primary id is missing or invalid.
+    pub column: &'static str,
+}
+
+/// Reads one feature of a FeatureCollection (`number` is 1-based).
+pub(crate) fn feature(parsed: &mut Parsed, number: usize, feature: &Value) {
     let empty = Map::new();
-    let mut parsed = Parsed::default();
-    for (index, feature) in features.iter().enumerate() {
-        let number = index + 1;
-        let feature = feature.as_object().unwrap_or(&empty);
-        let props = feature
-            .get("properties")
+    let feature = feature.as_object().unwrap_or(&empty);
+    let props = feature
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let healthsites = healthsites::tags(props);
+    // osmtogeojson nests the tags; the other exporters keep them flat.
+    let tags = Tags(match &healthsites {
+        Some(map) => map,
+        None => props
+            .get("tags")
             .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        // osmtogeojson nests the tags; the other exporters keep them flat.
-        let tags = Tags(
-            props
-                .get("tags")
-                .and_then(Value::as_object)
-                .unwrap_or(props),
-        );
-        let osm = osm_id(feature, props);
-        let location = Location::Feature {
-            number,
-            osm_id: osm.as_ref().map(|id| format!("osm:{id}")),
-        };
-        let kind = match classify(&tags) {
-            Classification::Kind(kind) => Ok(kind),
-            Classification::NotAHealthFacility => {
-                parsed.skipped.push(Skipped {
-                    location,
-                    reason: SkipReason::NotAHealthFacility,
-                });
-                continue;
-            }
-            Classification::KindUnknown => {
-                parsed.skipped.push(Skipped {
-                    location,
-                    reason: SkipReason::KindUnknown,
-                });
-                continue;
-            }
-            Classification::InvalidExplicit(err) => Err(err),
-        };
-        let result = parse_feature(&tags, feature.get("geometry"), osm, kind, &location);
-        parsed.push(location, result);
-    }
-    Ok(parsed)
+            .unwrap_or(props),
+    });
+    let ids = match &healthsites {
+        Some(_) => healthsites::ids(osm_id(feature, props), &tags),
+        None => Ids {
+            primary: osm_id(feature, props).map(|id| external_id(&id)),
+            extra: Vec::new(),
+            column: "@id",
+        },
+    };
+    let location = Location::Feature {
+        number,
+        osm_id: ids.primary.clone(),
+    };
+    let classification = match &healthsites {
+        Some(_) => healthsites::classify(&tags),
+        None => classify(&tags),
+    };
+    let Some(kind) = kind_or_skip(parsed, classification, &location) else {
+        return;
+    };
+    let position = position(feature.get("geometry")).or_else(|problem| {
+        // The healthsites.io API's `centroid` when there is no geometry.
+        props
+            .get("centroid")
+            .map_or(Err(problem.clone()), |c| position(Some(c)))
+            .map_err(|_| problem)
+    });
+    let result = parse_entry(&tags, position, ids, kind, &location);
+    parsed.push(location, result);
+}
+
+/// The kind of a classified entry, or `None` after recording why it was skipped.
+pub(crate) fn kind_or_skip(
+    parsed: &mut Parsed,
+    classification: Classification,
+    location: &Location,
+) -> Option<Result<FacilityKind, ValidationError>> {
+    let reason = match classification {
+        Classification::Kind(kind) => return Some(Ok(kind)),
+        Classification::InvalidExplicit(err) => return Some(Err(err)),
+        Classification::NotAHealthFacility => SkipReason::NotAHealthFacility,
+        Classification::KindUnknown => SkipReason::KindUnknown,
+    };
+    parsed.skipped.push(Skipped {
+        location: location.clone(),
+        reason,
+    });
+    None
+}
+
+/// Parses one facility from its tags; `position` is `(lon, lat)`.
+pub(crate) fn parse_entry(
+    tags: &Tags<'_>,
+    position: Result<(f64, f64), Problem>,
+    ids: Ids,
+    kind: Result<FacilityKind, ValidationError>,
+    location: &Location,
+) -> Result<Entry, Vec<Issue>> {
+    parse_feature(tags, position, ids, kind, location)
 }
 
 fn parse_feature(
     tags: &Tags<'_>,
-    geometry: Option<&Value>,
-    osm: Option<String>,
+    position: Result<(f64, f64), Problem>,
+    ids: Ids,
     kind: Result<FacilityKind, ValidationError>,
     location: &Location,
 ) -> Result<Entry, Vec<Issue>> {
@@ -278,16 +344,25 @@ fn parse_feature(
     };
 
     let kind = kind.map_err(|e| check("caremap:kind", e.into())).ok();
-    let external = match osm {
+    let external = match &ids.primary {
         None => {
-            check("@id", Problem::MissingOsmId);
+            check(ids.column, Problem::MissingOsmId);
             None
         }
-        Some(id) => ExternalId::parse(&format!("osm:{id}"))
-            .map_err(|e| check("@id", e.into()))
+        Some(id) => ExternalId::parse(id)
+            .map_err(|e| check(ids.column, e.into()))
             .ok(),
     };
-    let latlon = position(geometry)
+    let extra: Vec<ExternalId> = ids
+        .extra
+        .iter()
+        .filter_map(|id| {
+            ExternalId::parse(id)
+                .map_err(|e| check("uuid", e.into()))
+                .ok()
+        })
+        .collect();
+    let latlon = position
         .map_err(|p| check("geometry", p))
         .ok()
         .and_then(|(lon, lat)| {
@@ -298,8 +373,9 @@ fn parse_feature(
     let (zh_raw, zh_key) = tags
         .first(&["name:zh", "name:zh-Hans", "name:zh-CN", "name"])
         .unwrap_or_default();
+    let zh_key = if zh_key.is_empty() { "name" } else { zh_key };
     let zh = Name::parse_for(&zh_raw, Field::Name)
-        .map_err(|e| check(if zh_key.is_empty() { "name" } else { zh_key }, e.into()))
+        .map_err(|e| check(zh_key, e.into()))
         .ok();
     let en = match tags.get("name:en") {
         None => Some(None),
@@ -406,6 +482,7 @@ fn parse_feature(
         ) if issues.is_empty() => Ok(Entry {
             location: location.clone(),
             id: FacilityId::from_external(&external),
+            external_id: external.as_str().to_owned(),
             facility: Facility {
                 kind,
                 name: Names { zh, en },
@@ -421,7 +498,7 @@ fn parse_feature(
                 },
                 operational: Operational::Open,
                 mobile: false,
-                external_ids: BTreeSet::from([external]),
+                external_ids: std::iter::once(external).chain(extra).collect(),
             },
         }),
         _ => Err(issues),
@@ -482,6 +559,26 @@ mod tests {
         for (tags, expected) in cases {
             assert_eq!(classify_json(tags.clone()), expected, "{tags}");
         }
+    }
+
+    #[test]
+    fn ids_with_a_source_are_kept_as_they_are() {
+        let geojson = r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": "osm:node/5", "properties": {"amenity": "hospital", "name": "测试医院"},
+             "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}},
+            {"type": "Feature", "properties": {"@id": "registry:T-1", "caremap:kind": "village_clinic", "name": "测试村卫生室"},
+             "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}},
+            {"type": "Feature", "properties": {"@id": "way/7", "amenity": "hospital", "name": "测试二院"},
+             "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}}
+        ]}"#;
+        let parsed = parse(geojson.as_bytes()).expect("readable");
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let ids: Vec<&str> = parsed
+            .entries
+            .iter()
+            .map(|e| e.external_id.as_str())
+            .collect();
+        assert_eq!(ids, ["osm:node/5", "registry:T-1", "osm:way/7"]);
     }
 
     #[test]

@@ -1,15 +1,30 @@
-//! Importing registry files: GeoJSON from OpenStreetMap exports ([`geojson`]) and the health
-//! office's CSV template ([`csv`]).
+//! Importing registry files: GeoJSON from OpenStreetMap exports and healthsites.io
+//! ([`geojson`], [`healthsites`]), the Overpass API's own JSON and OSM XML ([`overpass`],
+//! [`osm_xml`]), and the health office's template as CSV or Excel ([`csv`], [`xlsx`]).
 //!
-//! Both parse the whole file first and collect **every** problem with where it is (CSV: the file's
-//! line number; GeoJSON: the feature's number and OSM id) and which column or tag, with the
-//! message in Chinese and English from the model's validation. If anything is invalid nothing is
-//! imported, unless the caller asked to skip invalid entries. A file that cannot be read at all
-//! (not UTF-8, not JSON, missing columns) is one [`FileError`]. The import is written with the
-//! store's atomic batch upsert: all or nothing, and an unchanged facility stays untouched.
+//! The format is told by the file's content ([`detect`]); the extension is only a hint, and
+//! `--format` overrides both. JSON, OSM XML and CSV are read **streaming** (one feature, element
+//! or line at a time, never the whole document as a tree), so memory grows with the facilities
+//! kept, not with the file: a 50 MB export of a whole province's amenities imports in bounded
+//! memory. An `.xlsx` workbook is read whole (calamine), as Excel files are small.
+//!
+//! Every parser collects **every** problem with where it is (CSV: the line; XLSX: the sheet and
+//! row; GeoJSON: the feature's number and OSM id; Overpass JSON: the element's number and id; OSM
+//! XML: the line and id) and which column or tag, with the message in Chinese and English from the
+//! model's validation. If anything is invalid nothing is imported, unless the caller asked to skip
+//! invalid entries. A file that cannot be read at all (not UTF-8, truncated JSON, missing columns)
+//! is one [`FileError`]. The import is written with the store's atomic batch upsert: all or
+//! nothing, and an unchanged facility stays untouched. [`report`] groups what was skipped by
+//! reason, for the report printed at the end of every import.
 
 pub mod csv;
 pub mod geojson;
+pub mod healthsites;
+mod json;
+pub mod osm_xml;
+pub mod overpass;
+pub mod report;
+pub mod xlsx;
 
 use crate::store::{Store, StoreError, UpsertOutcome};
 use caremap_model::{Facility, FacilityId, FacilityKind, Lang, ValidationError};
@@ -22,24 +37,66 @@ pub const CSV_TEMPLATE: &str = include_str!("../../import/registry-template.csv"
 /// The formats an import file may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Any of the JSON shapes: a GeoJSON FeatureCollection (OSM exports, healthsites.io), an
+    /// Overpass API answer (`elements`), or a healthsites.io API list; told apart by content.
+    #[value(alias = "json")]
     Geojson,
+    /// The Overpass API's `[out:json]` answer (read like `geojson`: by content).
+    Overpass,
+    /// OpenStreetMap XML (`.osm`, Overpass `[out:xml]`, JOSM).
+    Osm,
     Csv,
+    /// The CSV template filled in with Excel (`.xlsx`).
+    Xlsx,
 }
 
 impl Format {
-    /// The format a file name's extension says (`.geojson`, `.json`, `.csv`).
+    /// The format a file name's extension says (`.geojson`, `.json`, `.osm`, `.csv`, `.xlsx`).
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "geojson" | "json" => Some(Format::Geojson),
+            "osm" | "xml" => Some(Format::Osm),
             "csv" => Some(Format::Csv),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
             _ => None,
         }
     }
 }
 
+/// Tells a file's format from its first bytes; the extension decides only what content cannot
+/// (a CSV file has no signature: it is CSV when the extension says so or its first line has a
+/// comma).
+pub fn detect(head: &[u8], path: &Path) -> Result<Format, FileError> {
+    let hinted = Format::from_path(path);
+    if head.starts_with(b"PK\x03\x04") {
+        return Ok(Format::Xlsx);
+    }
+    if head.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err(FileError::OldExcel);
+    }
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Err(FileError::NotUtf8);
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => Err(FileError::Empty),
+        Some(b'{' | b'[') => Ok(Format::Geojson),
+        Some(b'<') => Ok(Format::Osm),
+        Some(_) => {
+            let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+            if hinted == Some(Format::Csv) || first_line.contains(&b',') {
+                Ok(Format::Csv)
+            } else {
+                Err(FileError::UnknownFormat)
+            }
+        }
+    }
+}
+
 /// Where in a file something is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Location {
     /// A CSV line, as an editor numbers it (the header is line 1).
     Line(u64),
@@ -48,6 +105,15 @@ pub enum Location {
         number: usize,
         osm_id: Option<String>,
     },
+    /// An OSM element: in Overpass JSON its number (1-based) in `elements`; in OSM XML the line
+    /// its tag starts on. With its id, e.g. `osm:node/123`.
+    Element {
+        number: usize,
+        line: Option<u64>,
+        osm_id: Option<String>,
+    },
+    /// A row of an Excel sheet, as Excel numbers it (the header is row 1).
+    Row { sheet: String, row: u32 },
 }
 
 impl Location {
@@ -64,6 +130,42 @@ impl Location {
                 Some(id) => format!("feature {number} features[{}] ({id})", number - 1),
                 None => format!("feature {number} features[{}]", number - 1),
             },
+            (
+                Location::Element {
+                    number,
+                    line,
+                    osm_id,
+                },
+                lang,
+            ) => {
+                let at = match (line, lang) {
+                    (Some(line), Lang::Zh) => format!("第 {line} 行"),
+                    (Some(line), Lang::En) => format!("line {line}"),
+                    (None, Lang::Zh) => {
+                        format!("第 {number} 个元素 elements[{}]", number.saturating_sub(1))
+                    }
+                    (None, Lang::En) => {
+                        format!("element {number} elements[{}]", number.saturating_sub(1))
+                    }
+                };
+                match (osm_id, lang) {
+                    (Some(id), Lang::Zh) => format!("{at}（{id}）"),
+                    (Some(id), Lang::En) => format!("{at} ({id})"),
+                    (None, _) => at,
+                }
+            }
+            (Location::Row { sheet, row }, Lang::Zh) => format!("工作表“{sheet}”第 {row} 行"),
+            (Location::Row { sheet, row }, Lang::En) => format!("sheet “{sheet}” row {row}"),
+        }
+    }
+
+    /// The order of places in a file, for sorting problems found out of order.
+    fn order(&self) -> (u64, u64) {
+        match self {
+            Location::Line(n) => (*n, 0),
+            Location::Feature { number, .. } => (*number as u64, 0),
+            Location::Element { number, line, .. } => (line.unwrap_or(0), *number as u64),
+            Location::Row { row, .. } => (u64::from(*row), 0),
         }
     }
 }
@@ -90,6 +192,9 @@ pub enum Problem {
     },
     /// A GeoJSON feature without an OSM id cannot be matched on a later import.
     MissingOsmId,
+    /// An OSM way or relation without a position: no `center`, `bounds`, `geometry` or nodes
+    /// with coordinates in the file.
+    NoPosition,
     /// The CSV reader could not read the line (e.g. an unclosed quote).
     Unreadable {
         detail: String,
@@ -125,10 +230,17 @@ impl Problem {
                 format!("unsupported geometry {kind} (expected Point or Polygon)")
             }
             (Problem::MissingOsmId, Lang::Zh) => {
-                "缺少 OpenStreetMap 编号（@id、id 或 osm_type/osm_id）".to_owned()
+                "缺少编号（OpenStreetMap 的 @id、id 或 osm_type/osm_id，或 healthsites 的 uuid）"
+                    .to_owned()
             }
             (Problem::MissingOsmId, Lang::En) => {
-                "no OpenStreetMap id (@id, id or osm_type/osm_id)".to_owned()
+                "no id (OpenStreetMap @id, id or osm_type/osm_id, or a healthsites uuid)".to_owned()
+            }
+            (Problem::NoPosition, Lang::Zh) => {
+                "没有位置：Overpass 查询请用 out center（或 out geom）".to_owned()
+            }
+            (Problem::NoPosition, Lang::En) => {
+                "no position: query Overpass with `out center` (or `out geom`)".to_owned()
             }
             (Problem::Unreadable { detail }, Lang::Zh) => format!("无法读取该行：{detail}"),
             (Problem::Unreadable { detail }, Lang::En) => {
@@ -177,6 +289,8 @@ pub enum SkipReason {
     NotAHealthFacility,
     /// A health facility whose kind the tags do not tell; add a `caremap:kind` property.
     KindUnknown,
+    /// An OSM element without tags: a node of a way, or a way of a relation.
+    NoTags,
     /// Left out by `--skip-invalid`.
     Invalid,
 }
@@ -188,6 +302,10 @@ impl SkipReason {
             SkipReason::KindUnknown => lang.pick(
                 "无法判断机构类型（可添加 caremap:kind 属性）",
                 "kind unknown (add a caremap:kind property)",
+            ),
+            SkipReason::NoTags => lang.pick(
+                "没有标签（线或关系的组成部分）",
+                "no tags (part of a way or relation)",
             ),
             SkipReason::Invalid => lang.pick("数据无效，已跳过", "invalid, skipped"),
         }
@@ -206,6 +324,8 @@ pub struct Skipped {
 pub struct Entry {
     pub location: Location,
     pub id: FacilityId,
+    /// The external id the facility id is derived from (`osm:node/1`, `registry:A-1`).
+    pub external_id: String,
     pub facility: Facility,
 }
 
@@ -217,6 +337,8 @@ pub struct Parsed {
     pub skipped: Vec<Skipped>,
     /// Locations of entries with at least one issue.
     pub invalid_entries: Vec<Location>,
+    /// OSM elements without tags (the nodes of ways): counted, not listed.
+    pub untagged: usize,
 }
 
 impl Parsed {
@@ -239,18 +361,11 @@ impl Parsed {
         for entry in std::mem::take(&mut self.entries) {
             match first_seen.get(&entry.id) {
                 Some(first) => {
-                    let external_id = entry
-                        .facility
-                        .external_ids
-                        .iter()
-                        .next()
-                        .map(|id| id.as_str().to_owned())
-                        .unwrap_or_default();
                     self.issues.push(Issue {
                         location: entry.location.clone(),
                         column: "id".to_owned(),
                         problem: Problem::Duplicate {
-                            external_id,
+                            external_id: entry.external_id.clone(),
                             first: first.clone(),
                         },
                     });
@@ -264,6 +379,14 @@ impl Parsed {
         }
         self.entries = kept;
     }
+
+    /// Puts problems and skipped entries in file order (elements resolved at the end of the
+    /// file, such as OSM ways whose nodes come later, are found out of order).
+    pub(crate) fn sort(&mut self) {
+        self.issues.sort_by_key(|i| i.location.order());
+        self.skipped.sort_by_key(|s| s.location.order());
+        self.invalid_entries.sort_by_key(Location::order);
+    }
 }
 
 /// A file that cannot be read as a registry file at all.
@@ -274,17 +397,36 @@ pub enum FileError {
     Io(#[from] std::io::Error),
     #[error("the file is not UTF-8 text")]
     NotUtf8,
-    #[error("the file is not JSON: {0}")]
-    NotJson(String),
-    #[error("the file is not a GeoJSON FeatureCollection")]
+    #[error("the file is not valid JSON (line {line}, column {column}): {detail}")]
+    NotJson {
+        line: usize,
+        column: usize,
+        detail: String,
+    },
+    #[error("the file ends too early (line {line}, column {column}): was the download cut off?")]
+    Truncated { line: usize, column: usize },
+    #[error(
+        "the file is neither a GeoJSON FeatureCollection (`features`) nor an Overpass API answer \
+         (`elements`) nor a healthsites.io list"
+    )]
     NotFeatureCollection,
+    #[error("the file is not OSM XML (line {line}): {detail}")]
+    NotOsmXml { line: u64, detail: String },
+    #[error("the Excel file cannot be read: {0}")]
+    Xlsx(String),
+    #[error("this is an old Excel file (.xls): save it as .xlsx or as “CSV UTF-8”")]
+    OldExcel,
+    #[error("the file is empty")]
+    Empty,
     #[error("missing columns: {}", .0.join(", "))]
     MissingColumns(Vec<String>),
     #[error("unknown columns: {}", .0.join(", "))]
     UnknownColumns(Vec<String>),
     #[error("the CSV file cannot be read: {0}")]
     Csv(String),
-    #[error("cannot tell the format from the file name; use --format geojson|csv")]
+    #[error(
+        "cannot tell the format from the content or the file name; use --format geojson|overpass|osm|csv|xlsx"
+    )]
     UnknownFormat,
 }
 
@@ -298,10 +440,41 @@ impl FileError {
             (FileError::NotUtf8, Lang::En) => {
                 "The file is not UTF-8 text: save it as “CSV UTF-8” or UTF-8 text".to_owned()
             }
-            (FileError::NotJson(detail), Lang::Zh) => format!("文件不是有效的 JSON：{detail}"),
-            (FileError::NotFeatureCollection, Lang::Zh) => {
-                "文件不是 GeoJSON FeatureCollection".to_owned()
+            (
+                FileError::NotJson {
+                    line,
+                    column,
+                    detail,
+                },
+                Lang::Zh,
+            ) => format!("文件不是有效的 JSON（第 {line} 行第 {column} 列）：{detail}"),
+            (FileError::Truncated { line, column }, lang) => {
+                let at = match (column, lang) {
+                    (0, Lang::Zh) => format!("第 {line} 行"),
+                    (0, Lang::En) => format!("line {line}"),
+                    (c, Lang::Zh) => format!("第 {line} 行第 {c} 列"),
+                    (c, Lang::En) => format!("line {line}, column {c}"),
+                };
+                match lang {
+                    Lang::Zh => format!("文件不完整，在{at}意外结束：是否下载未完成？"),
+                    Lang::En => {
+                        format!("The file ends too early ({at}): was the download cut off?")
+                    }
+                }
             }
+            (FileError::NotFeatureCollection, Lang::Zh) => {
+                "文件既不是 GeoJSON FeatureCollection（features），也不是 Overpass API 的结果\
+                 （elements）或 healthsites.io 列表"
+                    .to_owned()
+            }
+            (FileError::NotOsmXml { line, detail }, Lang::Zh) => {
+                format!("文件不是有效的 OSM XML（第 {line} 行）：{detail}")
+            }
+            (FileError::Xlsx(detail), Lang::Zh) => format!("无法读取 Excel 文件：{detail}"),
+            (FileError::OldExcel, Lang::Zh) => {
+                "这是旧版 Excel 文件（.xls）：请另存为 .xlsx 或“CSV UTF-8”".to_owned()
+            }
+            (FileError::Empty, Lang::Zh) => "文件是空的".to_owned(),
             (FileError::MissingColumns(cols), Lang::Zh) => format!(
                 "缺少列：{}（请使用 caremap-server template 输出的模板）",
                 cols.join("、")
@@ -320,7 +493,8 @@ impl FileError {
             ),
             (FileError::Csv(detail), Lang::Zh) => format!("无法读取 CSV 文件：{detail}"),
             (FileError::UnknownFormat, Lang::Zh) => {
-                "无法从文件名判断格式，请使用 --format geojson|csv".to_owned()
+                "无法从内容或文件名判断格式，请使用 --format geojson|overpass|osm|csv|xlsx"
+                    .to_owned()
             }
             (other, Lang::En) => {
                 let text = other.to_string();
@@ -355,25 +529,44 @@ pub struct ImportSummary {
     pub skipped: Vec<Skipped>,
     /// The problems of the entries `--skip-invalid` left out.
     pub skipped_issues: Vec<Issue>,
+    /// OSM elements without tags (the nodes of ways), left out.
+    pub untagged: usize,
 }
 
 /// Parses a file's bytes in the given format.
 pub fn parse(bytes: &[u8], format: Format) -> Result<Parsed, FileError> {
+    parse_reader(bytes, format)
+}
+
+/// Parses a stream in the given format (streaming for all but XLSX).
+fn parse_reader<R: std::io::BufRead>(reader: R, format: Format) -> Result<Parsed, FileError> {
     let mut parsed = match format {
-        Format::Geojson => geojson::parse(bytes)?,
-        Format::Csv => csv::parse(bytes)?,
+        Format::Geojson | Format::Overpass => json::parse(reader)?,
+        Format::Osm => osm_xml::parse(reader)?,
+        Format::Csv => csv::parse_reader(reader)?,
+        Format::Xlsx => {
+            let mut bytes = Vec::new();
+            let mut reader = reader;
+            std::io::Read::read_to_end(&mut reader, &mut bytes)?;
+            xlsx::parse(&bytes)?
+        }
     };
     parsed.reject_duplicates();
+    parsed.sort();
     Ok(parsed)
 }
 
-/// Reads and parses a file; the format comes from the extension unless given.
+/// Reads and parses a file; the format comes from its content (the extension as a hint) unless
+/// given.
 pub fn parse_file(path: &Path, format: Option<Format>) -> Result<Parsed, FileError> {
-    let format = format
-        .or_else(|| Format::from_path(path))
-        .ok_or(FileError::UnknownFormat)?;
-    let bytes = std::fs::read(path)?;
-    parse(&bytes, format)
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(path)?;
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let format = match format {
+        Some(format) => format,
+        None => detect(reader.fill_buf()?, path)?,
+    };
+    parse_reader(reader, format)
 }
 
 /// Writes what was parsed: nothing if anything is invalid (unless `skip_invalid`), else every
@@ -397,6 +590,7 @@ pub async fn apply(
     let mut summary = ImportSummary {
         skipped: parsed.skipped,
         skipped_issues: parsed.issues,
+        untagged: parsed.untagged,
         ..ImportSummary::default()
     };
     summary

@@ -160,7 +160,7 @@ async fn a_bad_csv_reports_every_problem_and_imports_nothing() {
         .iter()
         .map(|i| match i.location {
             Location::Line(n) => (n, i.column.as_str()),
-            Location::Feature { .. } => panic!("CSV issues carry lines"),
+            _ => panic!("CSV issues carry lines"),
         })
         .collect();
     assert_eq!(
@@ -197,7 +197,7 @@ async fn unreadable_files_are_one_clear_error() {
     std::fs::write(&not_json, "{\"type\": \"Feature").expect("write");
     assert!(matches!(
         import::parse_file(&not_json, None),
-        Err(import::FileError::NotJson(_))
+        Err(import::FileError::Truncated { line: 1, .. })
     ));
     let gbk = dir.path().join("x.csv");
     std::fs::write(
@@ -208,12 +208,17 @@ async fn unreadable_files_are_one_clear_error() {
     let err = import::parse_file(&gbk, None).expect_err("not UTF-8");
     assert!(err.message(caremap_model::Lang::Zh).contains("UTF-8"));
     let txt = dir.path().join("x.txt");
-    std::fs::write(&txt, "").expect("write");
+    std::fs::write(&txt, "some notes").expect("write");
     assert!(matches!(
         import::parse_file(&txt, None),
         Err(import::FileError::UnknownFormat)
     ));
     assert!(import::parse_file(&txt, Some(Format::Csv)).is_err());
+    std::fs::write(&txt, "").expect("write");
+    assert!(matches!(
+        import::parse_file(&txt, None),
+        Err(import::FileError::Empty)
+    ));
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod export_fhir;
 mod failures;
 mod helpers;
 mod import;
+mod import_formats;
 mod large;
 mod precompressed;
 mod push_props;
