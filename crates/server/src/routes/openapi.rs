@@ -26,7 +26,9 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         ErrorBody,
         ErrorDetail,
-        config::ClientConfig,
+        caremap_model::ClientConfig,
+        caremap_model::ApiErrorCode,
+        caremap_model::MutationErrorCode,
         health::Health,
         caremap_model::RegistryPage,
         caremap_model::ColumnarPage,
