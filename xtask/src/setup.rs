@@ -34,6 +34,7 @@ pub fn all(needs: Needs) -> Result<()> {
     npm_packages()?;
     if needs == Needs::Everything {
         chromium()?;
+        fhir_validator()?;
     }
     Ok(())
 }
@@ -144,6 +145,39 @@ fn chromium() -> Result<()> {
             "fonts-wqy-microhei",
         ])
         .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()
+}
+
+/// PyPI's fhir.resources 6.4.0, the last release that validates FHIR R4 (4.0.1; 6.5.0 and later
+/// are R4B and R5), with the pydantic 1 it is written for: the independent validator of the FHIR
+/// export's test (crates/server/tests/api/export_fhir.rs), in its own directory so it does not
+/// shadow the machine's pydantic 2.
+const FHIR_VALIDATOR: [&str; 2] = ["fhir.resources==6.4.0", "pydantic[email]==1.10.26"];
+
+fn fhir_validator() -> Result<()> {
+    let dir = crate::root().join("target/fhir-validator");
+    let check = "import fhir.resources as f; print(f.__version__, f.__fhir_version__)";
+    let found = Cmd::new("python3")
+        .args(["-c", check])
+        .env("PYTHONPATH", &dir)
+        .output()
+        .unwrap_or_default();
+    if found.trim() == "6.4.0 4.0.1" {
+        return Ok(());
+    }
+    shell::step("installing the FHIR R4 validator (fhir.resources 6.4.0 from PyPI)");
+    Cmd::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--upgrade",
+        ])
+        .arg("--target")
+        .arg(&dir)
+        .args(FHIR_VALIDATOR)
         .run()
 }
 

@@ -60,6 +60,8 @@ pub enum Command {
     },
     /// Print the CSV import template.
     Template,
+    /// Export the registry with each facility's latest status (csv, xlsx, geojson, fhir, edxl).
+    Export(crate::export::ExportArgs),
     /// Manage single facilities.
     Facility {
         #[command(subcommand)]
@@ -155,6 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(open(&cli.database).await?, args).await,
+        Command::Export(args) => crate::export::run_cli(open(&cli.database).await?, args).await,
         Command::Demo {
             replace,
             size,

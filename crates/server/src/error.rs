@@ -53,6 +53,9 @@ pub enum ApiError {
     /// No working bearer token.
     #[error("unauthenticated")]
     Unauthenticated,
+    /// The token works, but its account may not export the registry (not an admin).
+    #[error("forbidden")]
+    ExportForbidden,
     /// Too many attempts from this client; try again after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
@@ -85,6 +88,7 @@ impl ApiError {
             | ApiError::InvalidEnrollmentCode(_)
             | ApiError::BatchTooLarge { .. } => StatusCode::BAD_REQUEST,
             ApiError::EnrollmentFailed | ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::ExportForbidden => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -109,6 +113,7 @@ impl ApiError {
             ApiError::InvalidEnrollmentCode(_) => ApiErrorCode::InvalidEnrollmentCode,
             ApiError::EnrollmentFailed => ApiErrorCode::EnrollmentFailed,
             ApiError::Unauthenticated => ApiErrorCode::Unauthenticated,
+            ApiError::ExportForbidden => ApiErrorCode::Forbidden,
             ApiError::RateLimited { .. } => ApiErrorCode::RateLimited,
             ApiError::BatchTooLarge { .. } => ApiErrorCode::BatchTooLarge,
             ApiError::MethodNotAllowed => ApiErrorCode::MethodNotAllowed,
@@ -157,6 +162,10 @@ impl ApiError {
             ApiError::Unauthenticated => (
                 "请先用注册码登记本设备，或重新登记",
                 "Enroll this device with an enrollment code first, or enroll it again",
+            ),
+            ApiError::ExportForbidden => (
+                "只有卫生健康部门的账号可以导出数据",
+                "Only an account of the health authority may export the registry",
             ),
             ApiError::RateLimited { retry_after_secs } => {
                 return match lang {
@@ -224,8 +233,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::auth::RandomError> for ApiError {
-    fn from(err: crate::auth::RandomError) -> Self {
+impl From<crate::credentials::RandomError> for ApiError {
+    fn from(err: crate::credentials::RandomError) -> Self {
         tracing::error!(error = %err, "no randomness for a token");
         ApiError::Internal
     }

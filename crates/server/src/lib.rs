@@ -10,8 +10,10 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod feed;
 pub mod import;
 pub mod routes;

@@ -61,6 +61,9 @@ pub enum ApiErrorCode {
     EnrollmentFailed,
     /// 401: no working device token; only a new enrollment helps.
     Unauthenticated,
+    /// 403: the token works, but its account's role may not do this (an export by a
+    /// non-admin).
+    Forbidden,
     /// 429: too many attempts from this client; see `Retry-After`.
     RateLimited,
     /// 400: a push of more mutations than [`crate::push::MAX_BATCH`].
@@ -80,7 +83,7 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code the server sends (not [`ApiErrorCode::Unrecognized`]).
-    pub const ALL: [ApiErrorCode; 17] = [
+    pub const ALL: [ApiErrorCode; 18] = [
         ApiErrorCode::InvalidCursor,
         ApiErrorCode::InvalidLimit,
         ApiErrorCode::InvalidQuery,
@@ -92,6 +95,7 @@ impl ApiErrorCode {
         ApiErrorCode::InvalidEnrollmentCode,
         ApiErrorCode::EnrollmentFailed,
         ApiErrorCode::Unauthenticated,
+        ApiErrorCode::Forbidden,
         ApiErrorCode::RateLimited,
         ApiErrorCode::BatchTooLarge,
         ApiErrorCode::MethodNotAllowed,
@@ -114,6 +118,7 @@ impl ApiErrorCode {
             ApiErrorCode::InvalidEnrollmentCode => "invalid_enrollment_code",
             ApiErrorCode::EnrollmentFailed => "enrollment_failed",
             ApiErrorCode::Unauthenticated => "unauthenticated",
+            ApiErrorCode::Forbidden => "forbidden",
             ApiErrorCode::RateLimited => "rate_limited",
             ApiErrorCode::BatchTooLarge => "batch_too_large",
             ApiErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -145,7 +150,7 @@ mod tests {
     use super::*;
 
     /// The wire names, written out: a rename here breaks every client.
-    const WIRE: [(ApiErrorCode, &str); 17] = [
+    const WIRE: [(ApiErrorCode, &str); 18] = [
         (ApiErrorCode::InvalidCursor, "invalid_cursor"),
         (ApiErrorCode::InvalidLimit, "invalid_limit"),
         (ApiErrorCode::InvalidQuery, "invalid_query"),
@@ -160,6 +165,7 @@ mod tests {
         ),
         (ApiErrorCode::EnrollmentFailed, "enrollment_failed"),
         (ApiErrorCode::Unauthenticated, "unauthenticated"),
+        (ApiErrorCode::Forbidden, "forbidden"),
         (ApiErrorCode::RateLimited, "rate_limited"),
         (ApiErrorCode::BatchTooLarge, "batch_too_large"),
         (ApiErrorCode::MethodNotAllowed, "method_not_allowed"),

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod export;
 pub mod health;
 pub mod openapi;
 pub mod push;
@@ -33,6 +34,7 @@ pub fn app(state: AppState) -> Router {
         .route("/me", get(accounts::me))
         .route("/push", post(push::push))
         .route("/facilities/{id}/reports", get(reports::history))
+        .route("/export/{format}", get(export::export))
         .route("/config", get(config::config))
         .route("/health", get(health::health))
         .route("/openapi.json", get(openapi::openapi_json))

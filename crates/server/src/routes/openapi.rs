@@ -1,7 +1,7 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of every endpoint and schema.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, config, health, push, registry, reports};
+use crate::routes::{accounts, config, export, health, push, registry, reports};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         accounts::me,
         push::push,
         reports::history,
+        export::export,
         config::config,
         health::health,
         openapi_json

@@ -15,18 +15,15 @@
 //! servers on one database queue on the lock, one group at a time.
 
 use super::push::{self, Answer, ApplyGroup, Caller, Known, PushBatch, PushQueue, StatusSource};
-use super::{
-    account_from_row, check_no_duplicates, code_usable, cursor_seq, device_name, is_demo, now,
-    page_from_rows, plan_deletes, plan_upserts, report_record, scope_json, Account, AccountSummary,
-    CodeOutcome, DeleteOutcome, NewAccount, RawPage, RevokeOutcome, Row, Store, StoreError, Stored,
-    TokenOwner, UpsertOutcome, HISTORY_LIMIT, UPSERT_CHUNK,
-};
+use super::sql::{Backend, DbId, SqlStore, StoredTime};
+use super::{now, StoreError};
 use async_trait::async_trait;
-use caremap_model::{Cursor, Facility, FacilityId, FacilityRecord, PageLimit, ReportRecord};
+use caremap_model::FacilityId;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPoolOptions, PgRow};
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
-use std::collections::{HashMap, HashSet};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgPoolOptions, PgQueryResult, PgTypeInfo, PgValueRef};
+use sqlx::{Database, Decode, Encode, PgPool, Postgres, Row as _, Transaction, Type};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -35,20 +32,13 @@ const REGISTRY_WRITE_LOCK: i64 = 0x63_61_72_65_6d_61_70;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-const SELECT_ROW: &str =
-    "SELECT id, seq, version, updated_at, deleted, body, status FROM facilities";
-
-pub struct PostgresStore {
-    pool: PgPool,
-    pushes: PushQueue,
-}
+/// The store on PostgreSQL.
+pub type PostgresStore = SqlStore<Postgres>;
 
 /// The push writer's side of the store.
 struct Writer {
     pool: PgPool,
 }
-
-const SELECT_ACCOUNT: &str = "SELECT a.id, a.name, a.role, a.scope, a.created_at, a.revoked_at";
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names (it must exist).
@@ -59,82 +49,95 @@ impl PostgresStore {
             .connect(url)
             .await?;
         let pushes = PushQueue::start(Writer { pool: pool.clone() });
-        Ok(PostgresStore { pool, pushes })
-    }
-
-    /// Starts a registry write transaction holding the writers' lock (see the module docs).
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        begin_write(&self.pool).await
+        Ok(SqlStore::new(pool, pushes))
     }
 }
 
-async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(REGISTRY_WRITE_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+impl Backend for Postgres {
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const LIVE_DEMO: &'static str = "demo AND NOT deleted";
+
+    async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+        MIGRATOR.run(pool).await?;
+        Ok(())
+    }
+
+    // Holds the writers' lock until commit (see the module docs).
+    async fn begin_registry(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(REGISTRY_WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    // Account writes take no sequence numbers: row locks (`FOR UPDATE`) are enough.
+    async fn begin_accounts(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        pool.begin().await
+    }
+
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
 }
 
-fn read_account(row: &PgRow) -> Result<Account, StoreError> {
-    account_from_row(
-        row.try_get("id")?,
-        row.try_get("name")?,
-        row.try_get("role")?,
-        row.try_get("scope")?,
-        row.try_get("created_at")?,
-        row.try_get("revoked_at")?,
-    )
+// Ids are stored as `UUID`.
+impl Type<Postgres> for DbId {
+    fn type_info() -> PgTypeInfo {
+        <Uuid as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <Uuid as Type<Postgres>>::compatible(ty)
+    }
 }
 
-/// The account's `revoked_at`, locking its row: `None` if there is no such account.
-async fn account_revoked_at(
-    conn: &mut PgConnection,
-    id: i64,
-) -> Result<Option<Option<DateTime<Utc>>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT revoked_at FROM accounts WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+impl<'q> Encode<'q, Postgres> for DbId {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <Uuid as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
+    }
 }
 
-/// Revokes the account's working device tokens; how many there were.
-async fn revoke_tokens(
-    conn: &mut PgConnection,
-    id: i64,
-    at: DateTime<Utc>,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE device_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(at)
-    .bind(id)
-    .execute(conn)
-    .await?
-    .rows_affected())
+impl<'r> Decode<'r, Postgres> for DbId {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <Uuid as Decode<'r, Postgres>>::decode(value).map(DbId)
+    }
 }
 
-/// Makes the account's unused enrollment codes expire now.
-async fn expire_codes(
-    conn: &mut PgConnection,
-    id: i64,
-    at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE enrollment_codes SET expires_at = $1 WHERE account_id = $2 AND used_at IS NULL",
-    )
-    .bind(at)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
+// Report times are stored as `TIMESTAMPTZ`.
+impl Type<Postgres> for StoredTime {
+    fn type_info() -> PgTypeInfo {
+        <DateTime<Utc> as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <DateTime<Utc> as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'q> Encode<'q, Postgres> for StoredTime {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <DateTime<Utc> as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for StoredTime {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <DateTime<Utc> as Decode<'r, Postgres>>::decode(value).map(StoredTime)
+    }
 }
 
 #[async_trait]
 impl ApplyGroup for Writer {
     async fn apply_group(&self, batches: &[PushBatch]) -> Result<Vec<Answer>, StoreError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = Postgres::begin_registry(&self.pool).await?;
         // After the lock: the receipt times of groups follow their commit order.
         let received_at = now();
         let wanted = push::wanted(batches);
@@ -262,7 +265,7 @@ impl ApplyGroup for Writer {
         sources.sort_by_key(|s| s.facility);
         let changes = push::status_changes(sources)?;
         if !changes.is_empty() {
-            let first_seq = take_seqs(&mut tx, changes.len()).await?;
+            let first_seq = PostgresStore::take_seqs(&mut tx, changes.len()).await?;
             let ids: Vec<Uuid> = changes.iter().map(|(id, _)| id.as_uuid()).collect();
             let statuses: Vec<Option<&str>> = changes.iter().map(|(_, s)| s.as_deref()).collect();
             let seqs: Vec<i64> = (first_seq..).take(changes.len()).collect();
@@ -288,464 +291,5 @@ impl ApplyGroup for Writer {
         }
         tx.commit().await?;
         Ok(plan.results)
-    }
-}
-
-fn read_row(row: &PgRow) -> Result<Row, sqlx::Error> {
-    Ok(Row {
-        id: row.try_get::<Uuid, _>("id")?.to_string(),
-        seq: row.try_get("seq")?,
-        version: row.try_get("version")?,
-        updated_at: row.try_get("updated_at")?,
-        deleted: row.try_get("deleted")?,
-        body: row.try_get("body")?,
-        status: row.try_get("status")?,
-    })
-}
-
-async fn next_seq(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    take_seqs(conn, 1).await
-}
-
-/// Takes the next `n` numbers of the sequence; returns the first.
-async fn take_seqs(conn: &mut PgConnection, n: usize) -> Result<i64, sqlx::Error> {
-    let n = i64::try_from(n).unwrap_or(i64::MAX);
-    let last: i64 = sqlx::query_scalar(
-        "UPDATE registry_sequence SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq",
-    )
-    .bind(n)
-    .fetch_one(conn)
-    .await?;
-    Ok(last - n + 1)
-}
-
-/// The stored rows of the facilities of `chunk` that have one.
-async fn read_stored(
-    conn: &mut PgConnection,
-    chunk: &[(FacilityId, Facility)],
-) -> Result<HashMap<FacilityId, Stored>, StoreError> {
-    let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| id.as_uuid()).collect();
-    let rows: Vec<(Uuid, i64, bool, Option<String>)> =
-        sqlx::query_as("SELECT id, version, deleted, body FROM facilities WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, version, deleted, body)| {
-            (
-                FacilityId::from(id),
-                Stored {
-                    version,
-                    deleted,
-                    body,
-                },
-            )
-        })
-        .collect())
-}
-
-/// The version and deleted flag of the facilities of `ids` that have a row.
-async fn read_versions(
-    conn: &mut PgConnection,
-    ids: &[FacilityId],
-) -> Result<HashMap<FacilityId, (i64, bool)>, StoreError> {
-    let ids: Vec<Uuid> = ids.iter().map(FacilityId::as_uuid).collect();
-    let rows: Vec<(Uuid, i64, bool)> =
-        sqlx::query_as("SELECT id, version, deleted FROM facilities WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, version, deleted)| (FacilityId::from(id), (version, deleted)))
-        .collect())
-}
-
-#[async_trait]
-impl Store for PostgresStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn upsert_batch(
-        &self,
-        batch: &[(FacilityId, Facility)],
-    ) -> Result<Vec<UpsertOutcome>, StoreError> {
-        check_no_duplicates(batch)?;
-        let mut tx = self.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let updated_at = now();
-        for chunk in batch.chunks(UPSERT_CHUNK) {
-            let stored = read_stored(&mut tx, chunk).await?;
-            let (chunk_outcomes, writes) = plan_upserts(chunk, &stored)?;
-            outcomes.extend(chunk_outcomes);
-            if writes.is_empty() {
-                continue;
-            }
-            let first_seq = take_seqs(&mut tx, writes.len()).await?;
-            let mut insert = QueryBuilder::<Postgres>::new(
-                "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) ",
-            );
-            insert.push_values(writes.iter().zip(first_seq..), |mut row, (w, seq)| {
-                row.push_bind(w.id.as_uuid())
-                    .push_bind(seq)
-                    .push_bind(w.version)
-                    .push_bind(updated_at)
-                    .push_bind(false)
-                    .push_bind(w.body.as_str())
-                    .push_bind(w.facility.kind.as_str())
-                    .push_bind(is_demo(w.facility));
-            });
-            insert.push(
-                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
-                 updated_at = excluded.updated_at, deleted = FALSE, body = excluded.body, \
-                 kind = excluded.kind, demo = excluded.demo",
-            );
-            insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(outcomes)
-    }
-
-    async fn delete(&self, id: FacilityId) -> Result<DeleteOutcome, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let id_uuid = id.as_uuid();
-        let existing: Option<(i64, bool)> =
-            sqlx::query_as("SELECT version, deleted FROM facilities WHERE id = $1")
-                .bind(id_uuid)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let outcome = match existing {
-            None => DeleteOutcome::NotFound,
-            Some((_, true)) => DeleteOutcome::AlreadyDeleted,
-            Some((version, false)) => {
-                let seq = next_seq(&mut tx).await?;
-                sqlx::query(
-                    "UPDATE facilities SET seq = $1, version = $2, updated_at = $3, deleted = TRUE, \
-                     body = NULL, kind = NULL, demo = FALSE, status = NULL WHERE id = $4",
-                )
-                .bind(seq)
-                .bind(version + 1)
-                .bind(now())
-                .bind(id_uuid)
-                .execute(&mut *tx)
-                .await?;
-                DeleteOutcome::Deleted {
-                    version: u64::try_from(version + 1).unwrap_or_default(),
-                }
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
-    }
-
-    async fn delete_batch(&self, ids: &[FacilityId]) -> Result<Vec<DeleteOutcome>, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(ids.len());
-        let mut done = HashSet::with_capacity(ids.len());
-        let updated_at = now();
-        for chunk in ids.chunks(UPSERT_CHUNK) {
-            let stored = read_versions(&mut tx, chunk).await?;
-            let (chunk_outcomes, tombstones) = plan_deletes(chunk, &stored, &mut done);
-            outcomes.extend(chunk_outcomes);
-            if tombstones.is_empty() {
-                continue;
-            }
-            let first_seq = take_seqs(&mut tx, tombstones.len()).await?;
-            // Every row exists, so each takes the DO UPDATE branch: one statement for the chunk.
-            let mut write = QueryBuilder::<Postgres>::new(
-                "INSERT INTO facilities (id, seq, version, updated_at, deleted, body, kind, demo) ",
-            );
-            write.push_values(tombstones.iter().zip(first_seq..), |mut row, (w, seq)| {
-                row.push_bind(w.id.as_uuid())
-                    .push_bind(seq)
-                    .push_bind(w.version)
-                    .push_bind(updated_at)
-                    .push_bind(true)
-                    .push_bind(None::<String>)
-                    .push_bind(None::<String>)
-                    .push_bind(false);
-            });
-            write.push(
-                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version, \
-                 updated_at = excluded.updated_at, deleted = TRUE, body = NULL, kind = NULL, \
-                 demo = excluded.demo, status = NULL",
-            );
-            write.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(outcomes)
-    }
-
-    async fn get(&self, id: FacilityId) -> Result<Option<FacilityRecord>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT_ROW} WHERE id = $1"))
-            .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(read_row(&row)?.into_record()?.1)),
-        }
-    }
-
-    async fn count(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM facilities WHERE deleted = FALSE")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(n).unwrap_or_default())
-    }
-
-    async fn has_demo_data(&self) -> Result<bool, StoreError> {
-        let demo: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM facilities WHERE demo AND deleted = FALSE)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(demo)
-    }
-
-    async fn list(&self) -> Result<Vec<FacilityRecord>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT_ROW} WHERE deleted = FALSE ORDER BY seq"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| Ok(read_row(row)?.into_record()?.1))
-            .collect()
-    }
-
-    async fn registry_page_raw(
-        &self,
-        since: Cursor,
-        limit: PageLimit,
-    ) -> Result<RawPage, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{SELECT_ROW} WHERE seq > $1 ORDER BY seq LIMIT $2"
-        ))
-        .bind(cursor_seq(since))
-        .bind(i64::from(limit.get()) + 1)
-        .fetch_all(&self.pool)
-        .await?;
-        let rows = rows.iter().map(read_row).collect::<Result<Vec<_>, _>>()?;
-        // Read after the rows: a change committed in between only raises it.
-        let last_seq: i64 =
-            sqlx::query_scalar("SELECT last_seq FROM registry_sequence WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?;
-        page_from_rows(rows, last_seq, since, limit)
-    }
-
-    async fn create_account(
-        &self,
-        account: &NewAccount,
-        code_hash: &str,
-        code_expires_at: DateTime<Utc>,
-    ) -> Result<Account, StoreError> {
-        let created_at = now();
-        let scope = scope_json(&account.scope)?;
-        let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO accounts (name, role, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(&account.name)
-        .bind(account.role.as_str())
-        .bind(&scope)
-        .bind(created_at)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO enrollment_codes (code_hash, account_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(code_hash)
-        .bind(id)
-        .bind(created_at)
-        .bind(code_expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Account {
-            id,
-            name: account.name.clone(),
-            role: account.role,
-            scope: account.scope.clone(),
-            created_at,
-            revoked_at: None,
-        })
-    }
-
-    async fn accounts(&self) -> Result<Vec<AccountSummary>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{SELECT_ACCOUNT}, (SELECT COUNT(*) FROM device_tokens t \
-             WHERE t.account_id = a.id AND t.revoked_at IS NULL) AS devices \
-             FROM accounts a ORDER BY a.id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let devices: i64 = row.try_get("devices")?;
-                Ok(AccountSummary {
-                    account: read_account(row)?,
-                    active_devices: u64::try_from(devices).unwrap_or_default(),
-                })
-            })
-            .collect()
-    }
-
-    async fn revoke_account(&self, id: i64) -> Result<RevokeOutcome, StoreError> {
-        let at = now();
-        let mut tx = self.pool.begin().await?;
-        let outcome = match account_revoked_at(&mut tx, id).await? {
-            None => RevokeOutcome::NotFound,
-            Some(Some(_)) => RevokeOutcome::AlreadyRevoked,
-            Some(None) => {
-                sqlx::query("UPDATE accounts SET revoked_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                expire_codes(&mut tx, id, at).await?;
-                RevokeOutcome::Revoked {
-                    tokens: revoke_tokens(&mut tx, id, at).await?,
-                }
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
-    }
-
-    async fn replace_enrollment_code(
-        &self,
-        id: i64,
-        code_hash: &str,
-        code_expires_at: DateTime<Utc>,
-    ) -> Result<CodeOutcome, StoreError> {
-        let at = now();
-        let mut tx = self.pool.begin().await?;
-        let outcome = match account_revoked_at(&mut tx, id).await? {
-            None => CodeOutcome::NotFound,
-            Some(Some(_)) => CodeOutcome::Revoked,
-            Some(None) => {
-                expire_codes(&mut tx, id, at).await?;
-                let revoked_tokens = revoke_tokens(&mut tx, id, at).await?;
-                sqlx::query(
-                    "INSERT INTO enrollment_codes (code_hash, account_id, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(code_hash)
-                .bind(id)
-                .bind(at)
-                .bind(code_expires_at)
-                .execute(&mut *tx)
-                .await?;
-                CodeOutcome::Issued { revoked_tokens }
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
-    }
-
-    async fn enroll(
-        &self,
-        code_hash: &str,
-        token_hash: &str,
-        device: Option<&str>,
-    ) -> Result<Option<Account>, StoreError> {
-        let at = now();
-        let mut tx = self.pool.begin().await?;
-        // The row lock makes two concurrent trades of one code wait for each other: one wins.
-        let code: Option<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
-            "SELECT account_id, expires_at, used_at FROM enrollment_codes WHERE code_hash = $1 FOR UPDATE",
-        )
-        .bind(code_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((account_id, expires_at, used_at)) = code else {
-            return Ok(None);
-        };
-        let row = sqlx::query(&format!("{SELECT_ACCOUNT} FROM accounts a WHERE a.id = $1"))
-            .bind(account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let account = read_account(&row)?;
-        if !code_usable(expires_at, used_at, account.revoked_at, at) {
-            return Ok(None);
-        }
-        sqlx::query("UPDATE enrollment_codes SET used_at = $1 WHERE code_hash = $2")
-            .bind(at)
-            .bind(code_hash)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO device_tokens (token_hash, account_id, device, created_at, last_used_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(token_hash)
-        .bind(account_id)
-        .bind(device_name(device))
-        .bind(at)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Some(account))
-    }
-
-    async fn authenticate(&self, token_hash: &str) -> Result<Option<TokenOwner>, StoreError> {
-        let row = sqlx::query(&format!(
-            "{SELECT_ACCOUNT}, t.last_used_at FROM device_tokens t \
-             JOIN accounts a ON a.id = t.account_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.revoked_at IS NULL"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(TokenOwner {
-                account: read_account(&row)?,
-                last_used_at: row.try_get("last_used_at")?,
-            })),
-        }
-    }
-
-    async fn touch_token(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE device_tokens SET last_used_at = $1 WHERE token_hash = $2")
-            .bind(now())
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn push(&self, batch: PushBatch) -> Result<Answer, StoreError> {
-        self.pushes.push(batch).await
-    }
-
-    async fn report_history(
-        &self,
-        facility: FacilityId,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<ReportRecord>, StoreError> {
-        let rows: Vec<(Uuid, String, DateTime<Utc>, DateTime<Utc>, bool)> = sqlx::query_as(
-            "SELECT id, body, recorded_at, received_at, superseded FROM reports \
-             WHERE facility_id = $1 AND as_of >= $2 \
-             ORDER BY as_of DESC, received_at DESC, id DESC LIMIT $3",
-        )
-        .bind(facility.as_uuid())
-        .bind(since)
-        .bind(i64::from(HISTORY_LIMIT))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(id, body, recorded_at, received_at, superseded)| {
-                report_record(&id.to_string(), &body, recorded_at, received_at, superseded)
-            })
-            .collect()
     }
 }

@@ -39,7 +39,7 @@
 //! When a group's transaction fails, its pushes are retried one by one, so one push that trips
 //! the database cannot fail the others.
 
-use crate::auth::TOUCH_INTERVAL;
+use crate::credentials::TOUCH_INTERVAL;
 use crate::store::StoreError;
 use async_trait::async_trait;
 use caremap_model::push::ParsedMutation;
@@ -164,7 +164,7 @@ pub fn content_hash(mutation: &Mutation) -> String {
             .recorded_at
             .to_rfc3339_opts(SecondsFormat::AutoSi, true),
     );
-    crate::auth::sha256_hex(&text)
+    crate::credentials::sha256_hex(&text)
 }
 
 fn write_canonical(value: &serde_json::Value, out: &mut String) {

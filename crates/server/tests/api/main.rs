@@ -4,6 +4,8 @@
 mod accounts;
 mod demo;
 mod errors;
+mod export;
+mod export_fhir;
 mod failures;
 mod helpers;
 mod import;
