@@ -1,5 +1,6 @@
 // Rewrites Trunk's loader in a built index.html so that the app starts after the app shell's
-// first frame is on screen, not during it (docs/ARCHITECTURE.md, "Start-up performance").
+// first frame is on screen, not during it (docs/ARCHITECTURE.md, "Start-up"; why and the
+// figures: docs/PERFORMANCE.md, "Start-up").
 //
 // Trunk writes, for the wasm, a `modulepreload` of its JS glue, a `preload` of the wasm itself
 // and an inline module that imports the glue and instantiates the wasm. Chromium records the

@@ -15,7 +15,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// have carries one; without it Chromium draws every Chinese character as an empty box, after
 /// asking fontconfig in vain for a font that has it, which made each layout of the (Chinese)
 /// pages several times slower here than on a phone and the page's figures in
-/// `cargo xtask bench` wrong (docs/ARCHITECTURE.md, "Start-up performance").
+/// `cargo xtask bench` wrong (docs/PERFORMANCE.md, "A Chinese font where the page is measured").
 const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
 
 /// How much of the set-up a task needs.

@@ -4,7 +4,7 @@
 //! the names, then all the coordinates, then all the phone numbers… Compressors find far more
 //! to share between 5,000 Chinese names side by side than between a name and the coordinates
 //! that follow it, so a first sync of 100,000 facilities takes about half the bytes of the
-//! record layout (see docs/ARCHITECTURE.md, "The columnar feed"). The PWA asks for this
+//! record layout (see docs/PERFORMANCE.md, "The registry feed"). The PWA asks for this
 //! encoding; the record layout stays the documented default for every other client.
 //!
 //! Every column has one entry per record, in feed order; a tombstone has `null` in every

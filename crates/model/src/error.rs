@@ -38,6 +38,8 @@ pub enum Field {
     /// The report a correction replaces.
     Supersedes,
     EnrollmentCode,
+    /// The name a phone gives itself when it enrolls.
+    DeviceName,
 }
 
 impl Field {
@@ -69,6 +71,7 @@ impl Field {
             Field::StockDailyNeed => ("每日需要量", "daily need"),
             Field::Supersedes => ("被更正的报告", "corrected report"),
             Field::EnrollmentCode => ("注册码", "enrollment code"),
+            Field::DeviceName => ("设备名称", "device name"),
         };
         lang.pick(zh, en)
     }

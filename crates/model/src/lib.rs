@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod columnar;
+pub mod contract;
 pub mod error;
 pub mod facility;
 pub mod geo;
@@ -23,6 +24,10 @@ pub mod text;
 
 pub use account::{AccountInfo, EnrollRequest, EnrollResponse, EnrollmentCode, Role, Scope};
 pub use columnar::ColumnarPage;
+pub use contract::{
+    ApiErrorCode, ClientConfig, DeviceName, ErrorBody, ErrorDetail, MutationErrorCode,
+    HISTORY_MAX_DAYS,
+};
 pub use error::{Field, ValidationError};
 pub use facility::{
     AdminArea, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Names, Operational, Phone,

@@ -7,7 +7,8 @@
 //! Only applied mutations are recorded, so a rejected one stores nothing and a retry of it is
 //! judged again.
 
-use crate::error::ValidationError;
+use crate::contract::MutationErrorCode;
+use crate::error::{Field, ValidationError};
 use crate::lang::Lang;
 use crate::report::{LoadReport, ReportId};
 use chrono::{DateTime, Utc};
@@ -131,19 +132,22 @@ pub struct MutationError {
     pub other: String,
 }
 
-/// The codes a mutation can be rejected with, besides [`ValidationError::code`]s.
+/// The codes a mutation can be rejected with, besides [`ValidationError::code`]s, as strings
+/// (the wire names of [`MutationErrorCode`]).
 pub mod codes {
-    pub const UNKNOWN_TYPE: &str = "unknown_type";
-    pub const INVALID_BODY: &str = "invalid_body";
+    use crate::contract::MutationErrorCode;
+
+    pub const UNKNOWN_TYPE: &str = MutationErrorCode::UnknownType.as_str();
+    pub const INVALID_BODY: &str = MutationErrorCode::InvalidBody.as_str();
     /// The id was used before for a different mutation.
-    pub const ID_REUSED: &str = "id_reused";
+    pub const ID_REUSED: &str = MutationErrorCode::IdReused.as_str();
     /// The account may not report for this facility.
-    pub const FORBIDDEN_FACILITY: &str = "forbidden_facility";
+    pub const FORBIDDEN_FACILITY: &str = MutationErrorCode::ForbiddenFacility.as_str();
     /// The account's role may not send this kind of mutation.
-    pub const FORBIDDEN_ROLE: &str = "forbidden_role";
-    pub const UNKNOWN_FACILITY: &str = "unknown_facility";
+    pub const FORBIDDEN_ROLE: &str = MutationErrorCode::ForbiddenRole.as_str();
+    pub const UNKNOWN_FACILITY: &str = MutationErrorCode::UnknownFacility.as_str();
     /// The report a correction names is not one of this facility's.
-    pub const UNKNOWN_SUPERSEDED: &str = "unknown_superseded";
+    pub const UNKNOWN_SUPERSEDED: &str = MutationErrorCode::UnknownSuperseded.as_str();
 }
 
 impl MutationError {
@@ -162,6 +166,36 @@ impl MutationError {
             std::mem::swap(&mut self.message, &mut self.other);
         }
         self
+    }
+
+    /// The push-specific code of this error; `None` when it is a [`ValidationError::code`] (or
+    /// one this build does not know).
+    pub fn mutation_code(&self) -> Option<MutationErrorCode> {
+        MutationErrorCode::parse(&self.code)
+    }
+
+    /// The model's own words for a rejection code, when the code alone says what they are:
+    /// lets a phone say a stored refusal again in another language. `None` for codes whose
+    /// message depends on the value refused (or that this build does not know).
+    pub fn for_code(code: &str) -> Option<Self> {
+        let validation = |err: ValidationError| Some(MutationError::from(err));
+        match MutationErrorCode::parse(code) {
+            Some(MutationErrorCode::IdReused) => Some(MutationError::id_reused()),
+            Some(MutationErrorCode::ForbiddenFacility) => Some(MutationError::forbidden_facility()),
+            Some(MutationErrorCode::ForbiddenRole) => Some(MutationError::forbidden_role()),
+            Some(MutationErrorCode::UnknownFacility) => Some(MutationError::unknown_facility()),
+            Some(MutationErrorCode::UnknownSuperseded) => Some(MutationError::unknown_superseded()),
+            Some(MutationErrorCode::UnknownType | MutationErrorCode::InvalidBody) => None,
+            None => match code {
+                "in_future" => validation(ValidationError::InFuture { field: Field::AsOf }),
+                "too_old" => validation(ValidationError::TooOld {
+                    field: Field::AsOf,
+                    max_days: crate::report::limits::MAX_AGE_DAYS,
+                }),
+                "supersedes_itself" => validation(ValidationError::SupersedesItself),
+                _ => None,
+            },
+        }
     }
 
     fn invalid_body(err: &serde_json::Error) -> Self {
@@ -272,6 +306,42 @@ mod tests {
             push.mutations[2].parse().unwrap_err().code,
             codes::INVALID_BODY
         );
+    }
+
+    #[test]
+    fn constructors_carry_their_codes_and_the_model_says_them_again() {
+        for (err, code) in [
+            (MutationError::id_reused(), MutationErrorCode::IdReused),
+            (
+                MutationError::forbidden_facility(),
+                MutationErrorCode::ForbiddenFacility,
+            ),
+            (
+                MutationError::forbidden_role(),
+                MutationErrorCode::ForbiddenRole,
+            ),
+            (
+                MutationError::unknown_facility(),
+                MutationErrorCode::UnknownFacility,
+            ),
+            (
+                MutationError::unknown_superseded(),
+                MutationErrorCode::UnknownSuperseded,
+            ),
+        ] {
+            assert_eq!(err.mutation_code(), Some(code));
+            assert_eq!(MutationError::for_code(code.as_str()), Some(err));
+        }
+        let too_old = MutationError::for_code("too_old")
+            .unwrap()
+            .in_lang(Lang::En);
+        assert_eq!(
+            too_old.message,
+            "The report time is too long ago: only reports from the last 30 days are accepted"
+        );
+        assert_eq!(too_old.mutation_code(), None);
+        assert_eq!(MutationError::for_code(codes::INVALID_BODY), None);
+        assert_eq!(MutationError::for_code("out_of_range"), None);
     }
 
     #[test]

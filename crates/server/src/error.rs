@@ -53,6 +53,9 @@ pub enum ApiError {
     /// No working bearer token.
     #[error("unauthenticated")]
     Unauthenticated,
+    /// The token works, but its account may not export the registry (not an admin).
+    #[error("forbidden")]
+    ExportForbidden,
     /// Too many attempts from this client; try again after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
@@ -71,20 +74,8 @@ pub enum ApiError {
     Internal,
 }
 
-/// The body of every error response.
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine code, e.g. `invalid_cursor`.
-    #[schema(example = "invalid_cursor")]
-    pub code: String,
-    /// Message for people, in the language of `Accept-Language` (zh-CN by default).
-    pub message: String,
-}
+/// The body of every error response, and the codes in it: the model's, shared with the PWA.
+pub use caremap_model::contract::{ApiErrorCode, ErrorBody, ErrorDetail};
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
@@ -97,6 +88,7 @@ impl ApiError {
             | ApiError::InvalidEnrollmentCode(_)
             | ApiError::BatchTooLarge { .. } => StatusCode::BAD_REQUEST,
             ApiError::EnrollmentFailed | ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::ExportForbidden => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -108,25 +100,26 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ApiErrorCode {
         match self {
-            ApiError::InvalidCursor => "invalid_cursor",
-            ApiError::InvalidLimit => "invalid_limit",
-            ApiError::InvalidQuery(_) => "invalid_query",
-            ApiError::InvalidJson(_) => "invalid_json",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::NotFound => "not_found",
-            ApiError::InvalidId => "invalid_id",
-            ApiError::InvalidEnrollmentCode(_) => "invalid_enrollment_code",
-            ApiError::EnrollmentFailed => "enrollment_failed",
-            ApiError::Unauthenticated => "unauthenticated",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::BatchTooLarge { .. } => "batch_too_large",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::Timeout => "timeout",
-            ApiError::Unavailable => "unavailable",
-            ApiError::Internal => "internal",
+            ApiError::InvalidCursor => ApiErrorCode::InvalidCursor,
+            ApiError::InvalidLimit => ApiErrorCode::InvalidLimit,
+            ApiError::InvalidQuery(_) => ApiErrorCode::InvalidQuery,
+            ApiError::InvalidJson(_) => ApiErrorCode::InvalidJson,
+            ApiError::PayloadTooLarge => ApiErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ApiErrorCode::UnsupportedMediaType,
+            ApiError::NotFound => ApiErrorCode::NotFound,
+            ApiError::InvalidId => ApiErrorCode::InvalidId,
+            ApiError::InvalidEnrollmentCode(_) => ApiErrorCode::InvalidEnrollmentCode,
+            ApiError::EnrollmentFailed => ApiErrorCode::EnrollmentFailed,
+            ApiError::Unauthenticated => ApiErrorCode::Unauthenticated,
+            ApiError::ExportForbidden => ApiErrorCode::Forbidden,
+            ApiError::RateLimited { .. } => ApiErrorCode::RateLimited,
+            ApiError::BatchTooLarge { .. } => ApiErrorCode::BatchTooLarge,
+            ApiError::MethodNotAllowed => ApiErrorCode::MethodNotAllowed,
+            ApiError::Timeout => ApiErrorCode::Timeout,
+            ApiError::Unavailable => ApiErrorCode::Unavailable,
+            ApiError::Internal => ApiErrorCode::Internal,
         }
     }
 
@@ -170,6 +163,10 @@ impl ApiError {
                 "请先用注册码登记本设备，或重新登记",
                 "Enroll this device with an enrollment code first, or enroll it again",
             ),
+            ApiError::ExportForbidden => (
+                "只有卫生健康部门的账号可以导出数据",
+                "Only an account of the health authority may export the registry",
+            ),
             ApiError::RateLimited { retry_after_secs } => {
                 return match lang {
                     Lang::Zh => format!("尝试次数过多，请 {retry_after_secs} 秒后再试"),
@@ -205,12 +202,7 @@ impl ApiError {
     }
 
     pub fn body(&self, lang: Lang) -> ErrorBody {
-        ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_owned(),
-                message: self.message(lang),
-            },
-        }
+        ErrorBody::new(self.code(), self.message(lang))
     }
 
     fn render(&self, lang: Lang) -> Response {

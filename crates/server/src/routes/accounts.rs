@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use caremap_model::{AccountInfo, EnrollRequest, EnrollResponse, EnrollmentCode};
+use caremap_model::{AccountInfo, DeviceName, EnrollRequest, EnrollResponse, EnrollmentCode};
 
 /// Trades a one-time enrollment code for a device token.
 ///
@@ -34,13 +34,15 @@ pub async fn enroll(
         return Err(ApiError::RateLimited { retry_after_secs });
     }
     let code = EnrollmentCode::parse(&request.code).map_err(ApiError::InvalidEnrollmentCode)?;
+    // The model's rule, clipped rather than refused: a label is never worth a failed enrollment.
+    let device = request.device.as_deref().and_then(DeviceName::clip);
     let token = auth::new_token()?;
     let account = state
         .store
         .enroll(
             &auth::code_hash(&code),
             &auth::sha256_hex(&token),
-            request.device.as_deref(),
+            device.as_ref().map(DeviceName::as_str),
         )
         .await?;
     match account {

@@ -4,22 +4,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use caremap_model::FreshnessThresholds;
-use serde::{Deserialize, Serialize};
-
-/// Settings for the PWA.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ClientConfig {
-    /// Map tile URL template, Leaflet syntax.
-    #[schema(example = "https://tile.openstreetmap.org/{z}/{x}/{y}.png")]
-    pub tile_url: String,
-    #[schema(example = "© OpenStreetMap contributors")]
-    pub tile_attribution: String,
-    /// Whether the registry holds demo data; the PWA then says so on every screen.
-    pub demo: bool,
-    /// When a facility's status turns ageing and stale.
-    pub freshness: FreshnessThresholds,
-}
+use caremap_model::ClientConfig;
 
 #[utoipa::path(
     get,

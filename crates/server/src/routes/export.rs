@@ -4,33 +4,18 @@
 //! `unauthenticated`; a reporter's or outreach team's token is 403 `forbidden`.
 
 use crate::auth::Authenticated;
-use crate::error::{request_lang, ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody};
 use crate::export::{self, ExportFormat, Snapshot};
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use caremap_model::{Lang, Role};
+use caremap_model::Role;
 
 /// Exports written at once; more wait their turn. A registry of 100,000 facilities takes a few
 /// hundred megabytes while it is written.
 static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// The error code of a token whose account may not export.
-pub const FORBIDDEN: &str = "forbidden";
-
-/// 403 in the API's error shape (`ErrorBody`) and the caller's language. Written as JSON here
-/// because [`ApiError`] has no 403 yet; see the README ("Exports").
-fn forbidden(lang: Lang) -> Response {
-    let message = lang.pick(
-        "只有卫生健康部门的账号可以导出数据",
-        "Only an account of the health authority may export the registry",
-    );
-    let body = serde_json::json!({"error": {"code": FORBIDDEN, "message": message}});
-    (StatusCode::FORBIDDEN, Json(body)).into_response()
-}
 
 /// The registry as a file to download.
 #[utoipa::path(
@@ -54,13 +39,12 @@ fn forbidden(lang: Lang) -> Response {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    headers: HeaderMap,
     auth: Authenticated,
     format: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     if auth.account.role != Role::Admin {
         tracing::info!(account = auth.account.id, "export refused: not an admin");
-        return Ok(forbidden(request_lang(&headers)));
+        return Err(ApiError::ExportForbidden);
     }
     let Ok(Path(format)) = format else {
         return Err(ApiError::NotFound);

@@ -27,7 +27,9 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         ErrorBody,
         ErrorDetail,
-        config::ClientConfig,
+        caremap_model::ClientConfig,
+        caremap_model::ApiErrorCode,
+        caremap_model::MutationErrorCode,
         health::Health,
         caremap_model::RegistryPage,
         caremap_model::ColumnarPage,
@@ -93,4 +95,39 @@ impl Modify for BearerToken {
 )]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caremap_model::{ApiErrorCode, MutationErrorCode};
+
+    fn enum_of(doc: &serde_json::Value, schema: &str) -> Vec<String> {
+        doc["components"]["schemas"][schema]["enum"]
+            .as_array()
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_document_lists_every_code_the_server_sends_and_no_other() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        assert_eq!(
+            enum_of(&doc, "ApiErrorCode"),
+            ApiErrorCode::ALL.map(|c| c.as_str().to_owned())
+        );
+        assert_eq!(
+            enum_of(&doc, "MutationErrorCode"),
+            MutationErrorCode::ALL.map(|c| c.as_str().to_owned())
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["$ref"],
+            "#/components/schemas/ApiErrorCode"
+        );
+    }
 }

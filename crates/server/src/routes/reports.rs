@@ -7,12 +7,9 @@ use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use caremap_model::{FacilityId, ReportHistory};
+use caremap_model::{FacilityId, ReportHistory, HISTORY_MAX_DAYS};
 use chrono::Duration;
 use serde::Deserialize;
-
-/// The longest history served, and the default.
-pub const MAX_DAYS: u32 = 30;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -22,16 +19,18 @@ pub struct HistoryQuery {
     pub days: Option<String>,
 }
 
-/// Parses `days`: a whole number, clamped to 1..=30; absent or empty is 30.
+/// Parses `days`: a whole number, clamped to 1..=[`HISTORY_MAX_DAYS`]; absent or empty is
+/// [`HISTORY_MAX_DAYS`] (30).
 pub fn parse_days(raw: Option<&str>) -> Result<u32, ApiError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(MAX_DAYS),
-        Some(s) if s.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(s.parse::<u32>().unwrap_or(u32::MAX).clamp(1, MAX_DAYS))
-        }
-        Some(_) => Err(ApiError::InvalidQuery(
-            "days must be a whole number of days (1 to 30)".to_owned(),
-        )),
+        None => Ok(HISTORY_MAX_DAYS),
+        Some(s) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(s
+            .parse::<u32>()
+            .unwrap_or(u32::MAX)
+            .clamp(1, HISTORY_MAX_DAYS)),
+        Some(_) => Err(ApiError::InvalidQuery(format!(
+            "days must be a whole number of days (1 to {HISTORY_MAX_DAYS})"
+        ))),
     }
 }
 
