@@ -569,3 +569,30 @@ fn a_50_mb_file_imports_streaming_in_bounded_memory() {
         .unwrap_or_else(|| panic!("peak memory printed: {stdout}"));
     assert!(peak_mb < 50.0, "peak memory {peak_mb} MB for a 50 MB file");
 }
+
+#[test]
+fn healthsites_geojson_with_nested_attributes_and_bad_features() {
+    let geojson = r#"{"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.1, 30.0]},
+         "properties": {"attributes": {"amenity": "clinic", "name": "测试村卫生室", "uuid": "u-1"},
+                        "osm_id": 11, "osm_type": "node", "completeness": 20}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.1, 30.0]},
+         "properties": {"nature-of-facility": "Hospital", "name": "没有编号的医院", "upstream": "x"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [200.0, 30.0]},
+         "properties": {"nature-of-facility": "Health Post", "name": "坐标错误卫生站", "uuid": "u-3"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [121.1, 30.0]},
+         "properties": {"nature-of-facility": "Health Post", "uuid": "u-4"}}
+    ]}"#;
+    let parsed = import::parse(geojson.as_bytes(), import::Format::Geojson).expect("readable");
+    assert_eq!(parsed.entries.len(), 1);
+    assert_eq!(parsed.entries[0].external_id, "osm:node/11");
+    assert_eq!(
+        places(&parsed.issues),
+        [
+            "feature 2 features[1] uuid",
+            "feature 3 features[2] (healthsites:u-3) geometry",
+            "feature 4 features[3] (healthsites:u-4) name",
+        ]
+    );
+    assert!(parsed.issues[0].message(Lang::Zh).contains("uuid"));
+}
