@@ -3,12 +3,17 @@
 //! It only speaks HTTP: what the app keeps of the answers lives in [`crate::registry`], so an
 //! IndexedDB store can later sit between the two without the UI noticing.
 
+use crate::i18n::{locale_of, td_string};
 use caremap_model::{
-    AccountInfo, ColumnarPage, Cursor, EnrollRequest, EnrollResponse, FacilityId, FacilityRecord,
-    Lang, Mutation, PushRequest, PushResponse, RegistryPage, ReportHistory,
+    AccountInfo, ApiErrorCode, ColumnarPage, Cursor, EnrollRequest, EnrollResponse, ErrorBody,
+    FacilityId, FacilityRecord, Lang, Mutation, PushRequest, PushResponse, RegistryPage,
+    ReportHistory,
 };
 use gloo_net::http::{Request, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+/// The client configuration the server publishes at `GET /api/v1/config` (the contract's).
+pub use caremap_model::ClientConfig;
 
 /// How many records to ask for per registry page: the largest the server gives, which the
 /// server keeps compressed for the next phone (`format=columns`).
@@ -20,22 +25,6 @@ const PARSE_SLICE_MS: f64 = 4.0;
 /// A registry feed that never says `has_more: false` after this many pages is broken; stop
 /// instead of looping forever.
 const MAX_REGISTRY_PAGES: usize = 10_000;
-
-/// The client configuration the server publishes at `GET /api/v1/config`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientConfig {
-    /// Map tile URL template, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
-    pub tile_url: String,
-    /// Attribution the tile provider requires, shown on the map.
-    pub tile_attribution: String,
-    /// The registry holds demonstration data, not real facilities.
-    #[serde(default)]
-    pub demo: bool,
-    /// When a facility's load status stops being fresh and becomes stale; the model's defaults
-    /// when the server does not say.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freshness: Option<caremap_model::FreshnessThresholds>,
-}
 
 /// Why an API call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,6 +63,12 @@ impl ApiError {
         }
     }
 
+    /// The server's error code as the contract names it ([`ApiErrorCode::Unrecognized`] for
+    /// one this build does not know), if it answered with one.
+    pub fn api_code(&self) -> Option<ApiErrorCode> {
+        self.code().map(ApiErrorCode::parse)
+    }
+
     /// Whether trying again later may help (offline, timeouts, 5xx).
     pub fn is_transient(&self) -> bool {
         match self {
@@ -85,52 +80,30 @@ impl ApiError {
 
     /// One line for a user, in their language.
     pub fn user_message(&self, lang: Lang) -> String {
+        let locale = locale_of(lang);
         match self {
-            ApiError::Network(_) => lang
-                .pick(
-                    "无法连接服务器，请检查网络后重试。",
-                    "Cannot reach the server. Check your connection and try again.",
-                )
-                .to_owned(),
-            ApiError::Server { status, .. } if *status >= 500 => match lang {
-                Lang::Zh => format!("服务器暂时无法使用（{status}），请稍后重试。"),
-                Lang::En => format!("The server is unavailable ({status}). Try again later."),
-            },
+            ApiError::Network(_) => td_string!(locale, api_network).to_owned(),
+            ApiError::Server { status, .. } if *status >= 500 => {
+                td_string!(locale, api_unavailable, status = *status).to_string()
+            }
             // A 4xx names a problem with the request: the server's own words say which.
             ApiError::Server {
                 status, message, ..
-            } => match lang {
-                Lang::Zh => format!("服务器拒绝了请求（{status}）：{message}"),
-                Lang::En => format!("The server refused the request ({status}): {message}"),
-            },
-            ApiError::Decode(_) | ApiError::EndlessFeed => lang
-                .pick(
-                    "服务器返回的数据无法读取。",
-                    "The server sent data this app cannot read.",
-                )
-                .to_owned(),
+            } => td_string!(locale, api_refused, status = *status, message = message).to_string(),
+            ApiError::Decode(_) | ApiError::EndlessFeed => {
+                td_string!(locale, api_unreadable).to_owned()
+            }
         }
     }
 }
 
-/// The error body every API error carries: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorDetail {
-    code: String,
-    message: String,
-}
-
-/// Reads an error answer; a body that is not ours still gives the status.
+/// Reads an error answer (the contract's [`ErrorBody`]); a body that is not ours still gives
+/// the status.
 fn server_error(status: u16, body: &str) -> ApiError {
     match serde_json::from_str::<ErrorBody>(body) {
         Ok(ErrorBody { error }) => ApiError::Server {
             status,
-            code: error.code,
+            code: error.code.as_str().to_owned(),
             message: error.message,
         },
         Err(_) => ApiError::Server {
@@ -177,7 +150,7 @@ pub async fn fetch_registry_page(since: Cursor) -> Result<RegistryPage, ApiError
     // were one of the longest tasks of a first visit. The costly part of the checks, the first
     // parse of each distinct timetable (over 1 ms each on a phone), comes first, a few per task;
     // `into_page` then finds them parsed (`caremap_model::hours` remembers them).
-    crate::components::next_task().await;
+    crate::browser::next_task().await;
     let mut distinct = std::collections::HashSet::new();
     let mut slice_started = js_sys::Date::now();
     for text in columns.opening_hours.iter().flatten() {
@@ -188,12 +161,12 @@ pub async fn fetch_registry_page(since: Cursor) -> Result<RegistryPage, ApiError
             // An invalid text is refused by `into_page`, with the record it belongs to.
             let _ = caremap_model::OpeningHours::parse(text);
             if js_sys::Date::now() - slice_started >= PARSE_SLICE_MS {
-                crate::components::next_task().await;
+                crate::browser::next_task().await;
                 slice_started = js_sys::Date::now();
             }
         }
     }
-    crate::components::next_task().await;
+    crate::browser::next_task().await;
     columns
         .into_page()
         .map_err(|err| ApiError::Decode(err.to_string()))

@@ -47,21 +47,14 @@ pub fn other(lang: Lang) -> Lang {
     }
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
 /// The language chosen earlier on this device, if any.
 fn stored_lang() -> Option<Lang> {
-    let tag = storage()?.get_item(STORAGE_KEY).ok().flatten()?;
-    Lang::from_tag(&tag)
+    Lang::from_tag(&crate::browser::stored(STORAGE_KEY)?)
 }
 
 fn store_lang(lang: Lang) {
-    if let Some(storage) = storage() {
-        // Private browsing may refuse; the choice then lasts for this visit only.
-        let _ = storage.set_item(STORAGE_KEY, lang.tag());
-    }
+    // Private browsing may refuse; the choice then lasts for this visit only.
+    let _ = crate::browser::store(STORAGE_KEY, lang.tag());
 }
 
 /// Applies the stored language (or zh-CN) once, then remembers every change. Render it once,

@@ -4,13 +4,18 @@
 //! shell); everything else lives in this library so tests can mount it.
 
 pub mod api;
+pub mod browser;
+pub mod clock;
 pub mod components;
+pub mod crowding;
 pub mod i18n;
 pub mod map;
+pub mod open_state;
 pub mod outbox;
 pub mod pages;
 pub mod pwa;
 pub mod registry;
+pub mod retry;
 pub mod routes;
 pub mod search;
 pub mod store;

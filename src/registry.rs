@@ -8,15 +8,15 @@
 //! failure with a jittered backoff. Without IndexedDB (private mode) it still works, from memory.
 
 use crate::api::{self, ApiError, ClientConfig};
+use crate::browser;
+use crate::retry::Runner;
 use crate::store::{self, Store, StoreError, SyncMeta};
 use crate::sync::{self, HttpRegistry, PullEvent, SyncError};
-use caremap_model::sync::Backoff;
 use caremap_model::{
     Cursor, Facility, FacilityId, FacilityRecord, FacilityStatus, FreshnessThresholds, Lang,
 };
 use chrono::{DateTime, Utc};
 use leptos::ev;
-use leptos::leptos_dom::helpers::TimeoutHandle;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
@@ -157,17 +157,6 @@ enum Local {
     Memory(Cursor),
 }
 
-/// Bookkeeping of the sync loop (not reactive).
-struct Engine {
-    local: Local,
-    running: bool,
-    /// A sync was asked for while one ran: run again when it ends.
-    again: bool,
-    /// Consecutive failed pulls, for the backoff.
-    failures: u32,
-    retry: Option<TimeoutHandle>,
-}
-
 /// The registry context. Copy it freely: it is a handle to signals.
 #[derive(Clone, Copy)]
 pub struct Registry {
@@ -175,7 +164,8 @@ pub struct Registry {
     pub state: RwSignal<LoadState>,
     pub config: RwSignal<Option<ClientConfig>>,
     pub sync: RwSignal<SyncStatus>,
-    engine: StoredValue<Engine, LocalStorage>,
+    local: StoredValue<Local, LocalStorage>,
+    runner: Runner,
 }
 
 impl Registry {
@@ -191,13 +181,8 @@ impl Registry {
                 last_complete: None,
                 store_problem: None,
             }),
-            engine: StoredValue::new_local(Engine {
-                local: Local::Opening,
-                running: false,
-                again: false,
-                failures: 0,
-                retry: None,
-            }),
+            local: StoredValue::new_local(Local::Opening),
+            runner: Runner::new("registry sync"),
         };
         provide_context(registry);
         spawn_local(registry.open_local());
@@ -225,7 +210,7 @@ impl Registry {
     /// configuration, cached for offline), or the model's defaults.
     pub fn thresholds(self) -> FreshnessThresholds {
         self.config
-            .with(|c| c.as_ref().and_then(|c| c.freshness))
+            .with(|c| c.as_ref().map(|c| c.freshness))
             .unwrap_or_default()
     }
 
@@ -256,26 +241,19 @@ impl Registry {
                 Local::Memory(Cursor::START)
             }
         };
-        self.engine.update_value(|e| e.local = local);
+        self.local.set_value(local);
         self.sync_now();
     }
 
     /// Pulls the changes since the last sync now, unless a pull is running (then one more
     /// follows it) or the store is still opening (it syncs when open).
     pub fn sync_now(self) {
-        let local = self.engine.try_update_value(|e| {
-            if e.running || matches!(e.local, Local::Opening) {
-                e.again = e.running;
-                return None;
-            }
-            e.running = true;
-            e.again = false;
-            if let Some(retry) = e.retry.take() {
-                retry.clear();
-            }
-            Some(e.local.clone())
-        });
-        let Some(Some(local)) = local else { return };
+        let Some(local) = self.local.try_get_value() else {
+            return;
+        };
+        if matches!(local, Local::Opening) || !self.runner.begin() {
+            return;
+        }
         spawn_local(async move {
             self.sync
                 .update(|s| s.phase = SyncPhase::Syncing { records: 0 });
@@ -283,7 +261,8 @@ impl Registry {
             let outcome = match local {
                 Local::Open(store) => self.pull_into(&store).await,
                 Local::Memory(cursor) => self.pull_into_memory(cursor).await,
-                Local::Opening => return,
+                // Not started while opening (above).
+                Local::Opening => Ok(None),
             };
             self.finish(outcome);
         });
@@ -336,20 +315,16 @@ impl Registry {
     async fn pull_into_memory(self, cursor: Cursor) -> Result<Option<DateTime<Utc>>, SyncError> {
         let (records, cursor) = api::fetch_registry_since(cursor).await?;
         self.facilities.update(|f| f.apply(records));
-        self.engine
-            .update_value(|e| e.local = Local::Memory(cursor));
+        self.local.set_value(Local::Memory(cursor));
         Ok(Some(Utc::now()))
     }
 
     /// Records how a pull ended and plans the next one.
     fn finish(self, outcome: Result<Option<DateTime<Utc>>, SyncError>) {
-        let again = self.engine.try_update_value(|e| {
-            e.running = false;
-            std::mem::take(&mut e.again)
-        });
+        let again = self.runner.end();
         match outcome {
             Ok(last_complete) => {
-                self.engine.update_value(|e| e.failures = 0);
+                self.runner.succeeded();
                 self.sync.update(|s| {
                     s.phase = SyncPhase::Synced;
                     s.last_complete = last_complete.or(s.last_complete);
@@ -358,14 +333,14 @@ impl Registry {
                     }
                 });
                 self.state.set(LoadState::Ready);
-                if again == Some(true) {
+                if again {
                     self.sync_now();
                 }
             }
             Err(err) => {
                 leptos::logging::warn!("registry sync: {err}");
                 let offline =
-                    !browser_online() || matches!(err, SyncError::Api(ApiError::Network(_)));
+                    !browser::online() || matches!(err, SyncError::Api(ApiError::Network(_)));
                 self.sync.update(|s| {
                     if let SyncError::Store(problem) = &err {
                         s.store_problem = Some(problem.clone());
@@ -381,25 +356,10 @@ impl Registry {
                 }
                 // Passing trouble (a dropped link, a busy server) is retried after a jittered,
                 // growing delay; a browser that knows it is offline waits for `online` instead.
-                if err.is_transient() && browser_online() {
-                    self.schedule_retry();
+                if err.is_transient() && browser::online() {
+                    self.runner.retry_later(move || self.sync_now());
                 }
             }
-        }
-    }
-
-    fn schedule_retry(self) {
-        let failures = self
-            .engine
-            .try_update_value(|e| {
-                e.failures = e.failures.saturating_add(1);
-                e.failures
-            })
-            .unwrap_or(1);
-        let delay = Backoff::DEFAULT.delay(failures - 1, js_sys::Math::random());
-        match set_timeout_with_handle(move || self.sync_now(), delay) {
-            Ok(handle) => self.engine.update_value(|e| e.retry = Some(handle)),
-            Err(err) => leptos::logging::warn!("retry not scheduled: {err:?}"),
         }
     }
 }
@@ -411,25 +371,13 @@ async fn read_store(store: &Store) -> Result<(Vec<FacilityRecord>, SyncMeta), St
     Ok((records, meta))
 }
 
-/// `navigator.onLine`, true where unknown.
-fn browser_online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 fn load_cached_config() -> Option<ClientConfig> {
-    let text = local_storage()?.get_item(CONFIG_KEY).ok().flatten()?;
-    serde_json::from_str(&text).ok()
+    browser::stored_json(CONFIG_KEY)
 }
 
 fn save_cached_config(config: &ClientConfig) {
-    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(config)) {
-        // A full localStorage only costs the tiles' URL offline; the registry is elsewhere.
-        let _ = storage.set_item(CONFIG_KEY, &text);
-    }
+    // A full localStorage only costs the tiles' URL offline; the registry is elsewhere.
+    let _ = browser::store_json(CONFIG_KEY, config);
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! Unknown or malformed parameters are ignored, never an error: a link typed by hand or cut
 //! short still opens the map.
 
-use crate::components::open_state::{facility_time_to_utc, OpenJudge};
+use crate::clock::facility_time_to_utc;
+use crate::open_state::OpenJudge;
 use crate::registry::Facilities;
 use caremap_model::nearest::NearestIndex;
 use caremap_model::{

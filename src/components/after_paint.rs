@@ -3,39 +3,8 @@
 //! rest of a long list) is done in tasks of its own after it, so no single task keeps a cheap
 //! phone from answering a tap for long (Lighthouse's "total blocking time").
 
+use crate::browser::after_next_paint;
 use leptos::prelude::*;
-use std::time::Duration;
-
-/// Runs `f` in a task of its own once the next frame has been painted (an animation frame, then
-/// a zero timeout): that frame's style and layout are done by then, so what `f` reads of sizes
-/// costs nothing, and what it draws is painted in the frame after.
-pub fn after_next_paint(f: impl FnOnce() + 'static) {
-    request_animation_frame(move || set_timeout(f, Duration::ZERO));
-}
-
-/// Resolves in a task of its own, after what the browser has queued meanwhile (a tap, a frame):
-/// long work done in slices awaits it between slices. A message to itself rather than a timer:
-/// browsers hold a timer set from a timer's task to at least 4 ms after a few rounds, which a
-/// feed of many slices would spend idle.
-pub async fn next_task() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let Ok(channel) = web_sys::MessageChannel::new() else {
-            // No MessageChannel (cannot happen in a browser the app runs in): go on at once.
-            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
-            return;
-        };
-        channel.port1().set_onmessage(Some(&resolve));
-        if channel
-            .port2()
-            .post_message(&wasm_bindgen::JsValue::UNDEFINED)
-            .is_err()
-        {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
-        }
-    });
-    // A promise resolved by a message is never rejected.
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
 
 /// Its children, drawn one frame after the frame that shows the rest of the page: for parts of
 /// a page that are below the fold on a phone, and come last in the document, so that their

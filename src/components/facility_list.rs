@@ -3,11 +3,11 @@
 //! its age ("很拥挤 · 2 小时前", "已过时", "缺：抗原检测试剂"), and the count. A long list is
 //! drawn in steps, the first entries with the page.
 
-use crate::components::after_next_paint;
-use crate::components::crowding::{crowd_text_class, shortage_text, summary, Badge};
-use crate::components::open_state::{change_text, next_change, open_now, state_text};
+use crate::browser::after_next_paint;
+use crate::crowding::{crowd_text_class, shortage_text, summary, Badge};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
+use crate::open_state::{change_text, next_change, open_now, state_text};
 use crate::registry::{Facilities, LoadState, Registry};
 use crate::routes;
 use crate::search::{Judge, Search, SharedIndex};
@@ -223,14 +223,7 @@ pub fn FacilityList(
     let unlisted_note = move || {
         let n = rows.with(|r| r.unlisted);
         (n > 0 && search.with(|s| s.near.is_none())).then(|| {
-            let text = match lang.get() {
-                Lang::Zh => format!("还有 {n} 个机构未列出：请点“附近”或用筛选缩小范围。"),
-                Lang::En => {
-                    format!(
-                        "{n} more not listed: tap “Near me” or use the filters to narrow the list."
-                    )
-                }
-            };
+            let text = td_string!(locale_of(lang.get()), list_unlisted, n = n).to_string();
             view! { <p class="notice" data-testid="facility-list-more">{text}</p> }
         })
     };

@@ -7,6 +7,7 @@
 //! before the wasm starts); this component reads the class it set and keeps class and storage in
 //! step with the button.
 
+use crate::browser;
 use crate::i18n::{t, td_string, use_i18n};
 use leptos::prelude::*;
 
@@ -35,22 +36,15 @@ fn root() -> Option<web_sys::Element> {
 }
 
 fn stored() -> bool {
-    window()
-        .local_storage()
-        .ok()
-        .flatten()
-        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-        .is_some_and(|v| v == "1")
+    browser::stored(STORAGE_KEY).is_some_and(|v| v == "1")
 }
 
 fn store(on: bool) {
-    if let Some(storage) = window().local_storage().ok().flatten() {
-        // Private browsing may refuse; the mode then lasts for this visit only.
-        let _ = if on {
-            storage.set_item(STORAGE_KEY, "1")
-        } else {
-            storage.remove_item(STORAGE_KEY)
-        };
+    // Private browsing may refuse; the mode then lasts for this visit only.
+    if on {
+        let _ = browser::store(STORAGE_KEY, "1");
+    } else {
+        browser::unstore(STORAGE_KEY);
     }
 }
 

@@ -2,7 +2,7 @@
 //! in a marker's corner that tells its crowding (as its doctor last reported it), greyed and
 //! dashed when that report is out of date.
 
-use crate::components::crowding::Badge;
+use crate::crowding::Badge;
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang};
 use crate::map::swatch_class;
 use crate::registry::Registry;
@@ -86,8 +86,5 @@ fn wait_range(crowding: Crowding, lang: Lang) -> String {
         Crowding::High => format!("≥ {high}"),
         Crowding::Closed => return String::new(),
     };
-    match lang {
-        Lang::Zh => format!("（候诊 {range} 分钟）"),
-        Lang::En => format!(" (wait {range} min)"),
-    }
+    td_string!(locale_of(lang), legend_wait_range, range = range).to_string()
 }

@@ -2,19 +2,17 @@
 //! load status, demo banner, the banner that offers a new version, and start-up in steps.
 
 mod after_paint;
-pub mod crowding;
 mod facility_list;
 pub mod facility_load;
 mod header;
 mod lang_switch;
 mod large_text;
 mod legend;
-pub mod open_state;
 mod search_panel;
 mod status;
 mod update_banner;
 
-pub use after_paint::{after_next_paint, next_task, AfterFirstPaint};
+pub use after_paint::AfterFirstPaint;
 pub use facility_list::{area_text, distance_text, FacilityCount, FacilityList, NEAREST_SHOWN};
 pub use facility_load::FacilityLoad;
 pub use header::Header;

@@ -2,7 +2,7 @@
 //! map page), the sync bar ("offline", "synced 5 min ago", progress of a sync) and the banner that
 //! marks demonstration data.
 
-use crate::i18n::{t, use_i18n, use_lang};
+use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang};
 use crate::registry::{LoadState, Registry, SyncPhase};
 use caremap_model::Lang;
 use chrono::{DateTime, Utc};
@@ -86,6 +86,7 @@ const CLOCK_TICK: Duration = Duration::from_secs(20);
 /// `loading`, `syncing`, `synced`, `offline` or `error`.
 #[component]
 pub fn SyncBar() -> impl IntoView {
+    let i18n = use_i18n();
     let lang = use_lang();
     let registry = Registry::expect();
     let now = RwSignal::new(Utc::now());
@@ -105,37 +106,26 @@ pub fn SyncBar() -> impl IntoView {
         let lang = lang.get();
         let now = now.get();
         registry.sync.with(|s| {
+            let locale = locale_of(lang);
             let last = || match s.last_complete {
                 Some(at) => ago(at, now, lang),
-                None => lang.pick("尚未同步", "never synced").to_owned(),
+                None => td_string!(locale, sync_never).to_owned(),
             };
             match &s.phase {
-                SyncPhase::Starting => lang
-                    .pick("正在读取本机数据…", "Reading saved data…")
-                    .to_owned(),
-                SyncPhase::Syncing { records: 0 } => lang.pick("正在同步…", "Syncing…").to_owned(),
-                SyncPhase::Syncing { records } => match lang {
-                    Lang::Zh => format!("正在同步… 已下载 {records} 条更新"),
-                    Lang::En => format!("Syncing… {records} updates downloaded"),
-                },
-                SyncPhase::Synced => match lang {
-                    Lang::Zh => format!("已同步 · {}", last()),
-                    Lang::En => format!("Up to date · synced {}", last()),
-                },
-                SyncPhase::Offline => match lang {
-                    Lang::Zh => format!("离线 · 上次同步：{}", last()),
-                    Lang::En => format!("Offline · last synced {}", last()),
-                },
-                SyncPhase::Failed(err) => match lang {
-                    Lang::Zh => {
-                        format!("同步失败：{} 上次同步：{}", err.user_message(lang), last())
-                    }
-                    Lang::En => format!(
-                        "Sync failed: {} Last synced {}",
-                        err.user_message(lang),
-                        last()
-                    ),
-                },
+                SyncPhase::Starting => td_string!(locale, sync_starting).to_owned(),
+                SyncPhase::Syncing { records: 0 } => td_string!(locale, sync_syncing).to_owned(),
+                SyncPhase::Syncing { records } => {
+                    td_string!(locale, sync_syncing_records, records = *records).to_string()
+                }
+                SyncPhase::Synced => td_string!(locale, sync_synced, last = last()).to_string(),
+                SyncPhase::Offline => td_string!(locale, sync_offline, last = last()).to_string(),
+                SyncPhase::Failed(err) => td_string!(
+                    locale,
+                    sync_failed,
+                    problem = err.user_message(lang),
+                    last = last()
+                )
+                .to_string(),
             }
         })
     };
@@ -155,7 +145,7 @@ pub fn SyncBar() -> impl IntoView {
             <span class="sync-text">{text}</span>
             <Show when=can_retry>
                 <button type="button" class="button button-small" on:click=move |_| registry.sync_now()>
-                    {move || lang.get().pick("立即同步", "Sync now")}
+                    {t!(i18n, sync_now)}
                 </button>
             </Show>
         </div>
@@ -174,24 +164,14 @@ pub fn SyncBar() -> impl IntoView {
 
 /// How long ago `then` was, in plain words: "刚刚", "5 分钟前", "3 小时前", "2 天前".
 pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>, lang: Lang) -> String {
+    let locale = locale_of(lang);
     let minutes = (now - then).num_minutes().max(0);
-    let (n, zh, en) = match minutes {
-        0 => return lang.pick("刚刚", "just now").to_owned(),
-        1..=59 => (minutes, "分钟前", "min ago"),
-        60..=1439 => (minutes / 60, "小时前", "h ago"),
-        _ => (
-            minutes / 1440,
-            "天前",
-            if minutes < 2880 {
-                "day ago"
-            } else {
-                "days ago"
-            },
-        ),
-    };
-    match lang {
-        Lang::Zh => format!("{n} {zh}"),
-        Lang::En => format!("{n} {en}"),
+    match minutes {
+        0 => td_string!(locale, ago_just_now).to_owned(),
+        1..=59 => td_string!(locale, ago_minutes, n = minutes).to_string(),
+        60..=1439 => td_string!(locale, ago_hours, n = minutes / 60).to_string(),
+        1440..=2879 => td_string!(locale, ago_day, n = minutes / 1440).to_string(),
+        _ => td_string!(locale, ago_days, n = minutes / 1440).to_string(),
     }
 }
 

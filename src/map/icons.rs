@@ -2,7 +2,7 @@
 //! classes (`style/main.css`), so shape and colour both tell the kind, a badge in the corner
 //! tells the crowding (greyed and dashed when stale), and no inline style is needed.
 
-use crate::components::crowding::Badge;
+use crate::crowding::Badge;
 use caremap_model::FacilityKind;
 use js_sys::{Array, Function, Object, Reflect};
 use std::collections::HashMap;

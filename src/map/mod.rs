@@ -11,8 +11,8 @@ mod icons;
 
 pub use icons::{marker_class, swatch_class};
 
-use crate::components::crowding::{summary, Badge};
-use crate::components::{after_next_paint, next_task};
+use crate::browser::{after_next_paint, next_task};
+use crate::crowding::{summary, Badge};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
 use crate::registry::{Facilities, LoadState, Registry};
 use crate::routes;

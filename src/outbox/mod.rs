@@ -17,16 +17,19 @@
 //! the app, a scripted server in the tests). [`Reporting`] is the app's context that runs it at
 //! the right moments, one run at a time.
 
+mod entry;
 mod reporting;
 
+pub use entry::{pending_counts, EntryState, HistoryEntry};
 pub use reporting::{
     AccountState, EnrollError, FormMode, FormState, Reporting, ReportingProvider, SenderPhase,
 };
 
 use crate::api::ApiError;
+use crate::i18n::{locale_of, td_string};
 use crate::store::{OutboxEntry, ReportAuthor, Store, StoreError};
 use caremap_model::push::{self, MutationError};
-use caremap_model::{AccountInfo, Field, Lang, Mutation, PushResponse, ValidationError};
+use caremap_model::{AccountInfo, Lang, Mutation, PushResponse};
 use chrono::{DateTime, Utc};
 
 /// Where pushes go.
@@ -95,19 +98,11 @@ impl SendError {
 
 /// A store failure as it concerns reports (the store's own messages speak of facilities).
 pub fn report_store_message(err: &StoreError, lang: Lang) -> String {
+    let locale = locale_of(lang);
     match err {
-        StoreError::QuotaExceeded => lang.pick(
-            "手机存储空间已满，报告无法保存。请清理手机空间后再试；已填写的内容仍在表单中。",
-            "The phone's storage is full: the report could not be saved. Free some space and try again; what you typed is still in the form.",
-        ),
-        StoreError::Open(_) => lang.pick(
-            "无法使用本机存储（可能是无痕模式），报告无法保存在手机上。",
-            "This browser's local storage is not available (private mode?): reports cannot be kept on the phone.",
-        ),
-        _ => lang.pick(
-            "本机存储出错，报告可能没有保存。请重新打开应用后再试。",
-            "The phone's local storage failed; the report may not have been saved. Reopen the app and try again.",
-        ),
+        StoreError::QuotaExceeded => td_string!(locale, report_store_full),
+        StoreError::Open(_) => td_string!(locale, report_store_unavailable),
+        _ => td_string!(locale, report_store_failed),
     }
     .to_owned()
 }
@@ -166,23 +161,7 @@ pub fn reason_in(code: &str, message: &str, message_lang: Lang, lang: Lang) -> S
     if message_lang == lang {
         return message.to_owned();
     }
-    let known = match code {
-        push::codes::FORBIDDEN_FACILITY => Some(MutationError::forbidden_facility()),
-        push::codes::FORBIDDEN_ROLE => Some(MutationError::forbidden_role()),
-        push::codes::UNKNOWN_FACILITY => Some(MutationError::unknown_facility()),
-        push::codes::UNKNOWN_SUPERSEDED => Some(MutationError::unknown_superseded()),
-        push::codes::ID_REUSED => Some(MutationError::id_reused()),
-        "in_future" => Some(MutationError::from(ValidationError::InFuture {
-            field: Field::AsOf,
-        })),
-        "too_old" => Some(MutationError::from(ValidationError::TooOld {
-            field: Field::AsOf,
-            max_days: caremap_model::report::limits::MAX_AGE_DAYS,
-        })),
-        "supersedes_itself" => Some(MutationError::from(ValidationError::SupersedesItself)),
-        _ => None,
-    };
-    match known {
+    match MutationError::for_code(code) {
         Some(err) => err.in_lang(lang).message,
         None => message.to_owned(),
     }

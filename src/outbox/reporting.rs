@@ -6,14 +6,15 @@
 
 use super::{report_store_message, send_pending, HttpPush, SendError};
 use crate::api::{self, ApiError};
+use crate::browser;
+use crate::retry::Runner;
 use crate::store::{self, AccountRecord, OutboxEntry, SentReport, Store, StoreError};
-use caremap_model::sync::Backoff;
 use caremap_model::{
-    EnrollRequest, EnrollmentCode, FacilityId, Lang, LoadReport, ReportDraft, ReportId,
+    ApiErrorCode, DeviceName, EnrollRequest, EnrollmentCode, FacilityId, Lang, LoadReport,
+    ReportDraft, ReportId,
 };
 use chrono::{DateTime, Utc};
 use leptos::ev;
-use leptos::leptos_dom::helpers::TimeoutHandle;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -114,7 +115,7 @@ impl Default for FormState {
 pub enum EnrollError {
     /// The server refused the code (wrong, used, expired) or asked to wait: its words, in the
     /// interface language.
-    Refused { code: String, message: String },
+    Refused { code: ApiErrorCode, message: String },
     /// The server could not be reached, or failed.
     Api(ApiError),
     /// The token could not be kept on the phone.
@@ -131,15 +132,6 @@ impl EnrollError {
     }
 }
 
-/// Bookkeeping of the sender (not reactive).
-struct Engine {
-    store: Option<Rc<Store>>,
-    running: bool,
-    again: bool,
-    failures: u32,
-    retry: Option<TimeoutHandle>,
-}
-
 /// The reporting context. Copy it freely: it is a handle to signals.
 #[derive(Clone, Copy)]
 pub struct Reporting {
@@ -153,7 +145,9 @@ pub struct Reporting {
     pub store_problem: RwSignal<Option<StoreError>>,
     pub form: RwSignal<FormState>,
     lang: Signal<Lang>,
-    engine: StoredValue<Engine, LocalStorage>,
+    /// The phone's store, once open.
+    store: StoredValue<Option<Rc<Store>>, LocalStorage>,
+    runner: Runner,
 }
 
 impl Reporting {
@@ -168,13 +162,8 @@ impl Reporting {
             store_problem: RwSignal::new(None),
             form: RwSignal::new(FormState::default()),
             lang,
-            engine: StoredValue::new_local(Engine {
-                store: None,
-                running: false,
-                again: false,
-                failures: 0,
-                retry: None,
-            }),
+            store: StoredValue::new_local(None),
+            runner: Runner::new("outbox sender"),
         };
         provide_context(reporting);
         spawn_local(reporting.open());
@@ -197,7 +186,7 @@ impl Reporting {
     }
 
     fn store(self) -> Option<Rc<Store>> {
-        self.engine.with_value(|e| e.store.clone())
+        self.store.try_get_value().flatten()
     }
 
     async fn open(self) {
@@ -219,7 +208,7 @@ impl Reporting {
                         self.account.set(AccountState::None);
                     }
                 }
-                self.engine.update_value(|e| e.store = Some(store));
+                self.store.set_value(Some(store));
                 self.check_account();
                 self.send_now();
             }
@@ -284,7 +273,7 @@ impl Reporting {
     pub async fn enroll(
         self,
         code: EnrollmentCode,
-        device: Option<String>,
+        device: Option<DeviceName>,
     ) -> Result<(), EnrollError> {
         let Some(store) = self.store() else {
             return Err(EnrollError::Store(
@@ -295,17 +284,19 @@ impl Reporting {
         };
         let request = EnrollRequest {
             code: code.display(),
-            device,
+            device: device.map(DeviceName::into_string),
         };
         let response = api::enroll(&request, self.lang.get_untracked())
             .await
             .map_err(|err| match err {
                 ApiError::Server {
                     status,
-                    code,
-                    message,
-                    ..
-                } if (400..500).contains(&status) => EnrollError::Refused { code, message },
+                    ref code,
+                    ref message,
+                } if (400..500).contains(&status) => EnrollError::Refused {
+                    code: ApiErrorCode::parse(code),
+                    message: message.clone(),
+                },
                 other => EnrollError::Api(other),
             })?;
         let record = AccountRecord {
@@ -327,7 +318,7 @@ impl Reporting {
         if replaced.is_some() {
             self.reload(&store).await;
         }
-        self.engine.update_value(|e| e.failures = 0);
+        self.runner.succeeded();
         self.account.set(AccountState::Enrolled(record));
         self.phase.set(SenderPhase::Idle);
         self.send_now();
@@ -412,25 +403,15 @@ impl Reporting {
         }) {
             return;
         }
-        if !browser_online() {
+        if !browser::online() {
             // The browser knows there is no network: the `online` event starts the next run.
             self.phase.set(SenderPhase::Offline);
             return;
         }
-        let store = self.engine.try_update_value(|e| {
-            let store = e.store.clone()?;
-            if e.running {
-                e.again = true;
-                return None;
-            }
-            e.running = true;
-            e.again = false;
-            if let Some(retry) = e.retry.take() {
-                retry.clear();
-            }
-            Some(store)
-        });
-        let Some(Some(store)) = store else { return };
+        let Some(store) = self.store() else { return };
+        if !self.runner.begin() {
+            return;
+        }
         spawn_local(async move {
             self.phase.set(SenderPhase::Sending);
             let transport = HttpPush {
@@ -456,16 +437,10 @@ impl Reporting {
         result: Result<super::SendSummary, SendError>,
         token: &str,
     ) {
-        let again = self
-            .engine
-            .try_update_value(|e| {
-                e.running = false;
-                std::mem::take(&mut e.again)
-            })
-            .unwrap_or(false);
+        let again = self.runner.end();
         match result {
             Ok(_) => {
-                self.engine.update_value(|e| e.failures = 0);
+                self.runner.succeeded();
                 self.phase.set(SenderPhase::Idle);
                 if again {
                     self.send_now();
@@ -486,9 +461,9 @@ impl Reporting {
             }
             Err(err) if err.is_transient() => {
                 leptos::logging::warn!("reporting: push: {err}");
-                if browser_online() {
+                if browser::online() {
                     self.phase.set(SenderPhase::Retrying(err));
-                    self.schedule_retry();
+                    self.runner.retry_later(move || self.send_now());
                 } else {
                     // The `online` event starts the next run.
                     self.phase.set(SenderPhase::Offline);
@@ -503,30 +478,6 @@ impl Reporting {
             }
         }
     }
-
-    fn schedule_retry(self) {
-        let failures = self
-            .engine
-            .try_update_value(|e| {
-                e.failures = e.failures.saturating_add(1);
-                e.failures
-            })
-            .unwrap_or(1);
-        let delay = Backoff::DEFAULT.delay(failures - 1, js_sys::Math::random());
-        match set_timeout_with_handle(move || self.send_now(), delay) {
-            Ok(handle) => self.engine.update_value(|e| {
-                if let Some(old) = e.retry.replace(handle) {
-                    old.clear();
-                }
-            }),
-            Err(err) => leptos::logging::warn!("reporting: retry not scheduled: {err:?}"),
-        }
-    }
-}
-
-/// `navigator.onLine`, true where unknown.
-fn browser_online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
 /// Provides the [`Reporting`] context to everything inside it. Render it inside

@@ -1,12 +1,11 @@
 //! The facility page (`/facility/:id`): everything the registry knows about one facility, its
 //! load as its doctor last reported it, and the last seven days.
 
-use crate::components::open_state::{
-    change_text, next_change, now_at_facilities, open_now, state_text,
-};
+use crate::clock::now_at_facilities;
 use crate::components::{area_text, FacilityLoad, LoadStatus};
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang, Locale};
 use crate::map::swatch_class;
+use crate::open_state::{change_text, next_change, open_now, state_text};
 use crate::registry::{LoadState, Registry};
 use crate::routes;
 use crate::search::map_href_to_return;
@@ -63,7 +62,7 @@ pub fn FacilityPage() -> impl IntoView {
 
 /// The separator between a label and its value: full-width in Chinese.
 fn colon(lang: Lang) -> &'static str {
-    lang.pick("：", ": ")
+    td_string!(locale_of(lang), label_separator)
 }
 
 #[component]

@@ -1,7 +1,7 @@
 //! The map page (`/`): the map of facilities, "near me", the filters, the legend and the list.
 //! The search (point and filters) lives in the URL, so a link shares it and a reload keeps it.
 
-use crate::components::open_state::now_at_facilities;
+use crate::clock::now_at_facilities;
 use crate::components::{
     AfterFirstPaint, DemoBanner, FacilityCount, FacilityList, Filters, Legend, MapStatus, NearMe,
 };

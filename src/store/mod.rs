@@ -10,6 +10,7 @@
 //! server acknowledged them, each with the account that wrote it) and the history of reports
 //! the server acknowledged (`reports`).
 
+use crate::i18n::{locale_of, td_string, Locale};
 use caremap_model::push::MutationError;
 use caremap_model::{
     AccountInfo, Cursor, FacilityRecord, Lang, LoadReport, Mutation, MutationResult, Outcome,
@@ -192,19 +193,11 @@ pub enum StoreError {
 impl StoreError {
     /// One line for a user, in their language: what happened and what they can do.
     pub fn user_message(&self, lang: Lang) -> String {
+        let locale = locale_of(lang);
         match self {
-            StoreError::QuotaExceeded => lang.pick(
-                "手机存储空间不足，机构数据无法保存到本机。请清理手机空间后重试。",
-                "The phone is out of storage for caremap: facilities cannot be saved on it. Free some space and try again.",
-            ),
-            StoreError::Open(_) => lang.pick(
-                "无法使用本机存储（可能是无痕模式），离线时将看不到机构数据。",
-                "This browser's local storage is not available (private mode?): facilities will not be there offline.",
-            ),
-            StoreError::Other(_) => lang.pick(
-                "本机存储出错，机构数据可能没有保存。请重新打开应用后重试。",
-                "The phone's local storage failed; facilities may not have been saved. Reopen the app and try again.",
-            ),
+            StoreError::QuotaExceeded => td_string!(locale, store_full),
+            StoreError::Open(_) => td_string!(locale, store_unavailable),
+            StoreError::Other(_) => td_string!(locale, store_failed),
         }
         .to_owned()
     }
@@ -554,8 +547,8 @@ impl Store {
                     let error = result.error.clone().unwrap_or_else(|| {
                         MutationError::new(
                             "rejected",
-                            "服务器拒收了这份报告".to_owned(),
-                            "The server refused this report".to_owned(),
+                            td_string!(Locale::zh_CN, report_rejected_default).to_owned(),
+                            td_string!(Locale::en, report_rejected_default).to_owned(),
                         )
                         .in_lang(lang)
                     });

@@ -7,7 +7,7 @@
 
 use crate::api::ApiError;
 use crate::store::{Store, StoreError, SyncMeta};
-use caremap_model::{Cursor, Lang, RegistryPage};
+use caremap_model::{ApiErrorCode, Cursor, Lang, RegistryPage};
 use chrono::{DateTime, Utc};
 
 /// Where registry pages come from.
@@ -77,9 +77,6 @@ impl SyncError {
     }
 }
 
-/// The error code of a cursor the server never gave.
-const INVALID_CURSOR: &str = "invalid_cursor";
-
 /// A feed that keeps saying `has_more` past any plausible registry is broken: stop.
 const MAX_PAGES_PER_PULL: u32 = 100_000;
 
@@ -102,8 +99,9 @@ pub async fn pull(
             Ok(page) => page,
             // The server does not know our cursor (its database was replaced or restored):
             // what we hold may be wrong, so start over from nothing.
-            Err(ApiError::Server { code, .. })
-                if code == INVALID_CURSOR && meta.cursor != Cursor::START =>
+            Err(err)
+                if err.api_code() == Some(ApiErrorCode::InvalidCursor)
+                    && meta.cursor != Cursor::START =>
             {
                 store.reset_registry().await?;
                 meta = SyncMeta::default();

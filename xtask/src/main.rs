@@ -13,6 +13,8 @@
 //! It uses only the standard library so that it compiles in seconds on a fresh machine.
 
 mod bench;
+#[cfg(test)]
+mod layers;
 mod setup;
 mod shell;
 

@@ -3,6 +3,7 @@
 //! short. The colours (classes `crowd-*`, `is-stale`, in `style/main.css`) always come with
 //! these words, never alone.
 
+use crate::i18n::{locale_of, td_string};
 use caremap_model::status::age_text;
 use caremap_model::{
     Crowding, FacilityStatus, Freshness, FreshnessThresholds, Lang, ReportedStatus, StockLevel,
@@ -94,24 +95,25 @@ pub fn shortage_text(status: &FacilityStatus, lang: Lang) -> Option<String> {
             .collect()
     };
     let (out, low) = (names(StockLevel::Out), names(StockLevel::Low));
-    let separator = lang.pick("、", ", ");
+    let locale = locale_of(lang);
+    let separator = td_string!(locale, list_separator);
     let mut parts = Vec::new();
     if !out.is_empty() {
         parts.push(format!(
             "{}{}",
-            lang.pick("缺：", "Out: "),
+            td_string!(locale, shortage_out),
             out.join(separator)
         ));
     }
     if !low.is_empty() {
         let label = if out.is_empty() {
-            lang.pick("紧张：", "Low: ")
+            td_string!(locale, shortage_low_first)
         } else {
-            lang.pick("紧张：", "low: ")
+            td_string!(locale, shortage_low)
         };
         parts.push(format!("{label}{}", low.join(separator)));
     }
-    Some(parts.join(lang.pick("；", "; ")))
+    Some(parts.join(td_string!(locale, clause_separator)))
 }
 
 /// The class of the text of a crowding level (coloured, and always with its words).

@@ -4,41 +4,12 @@
 
 use crate::i18n::{td_string, Locale};
 use caremap_model::{Facility, Operational};
-use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc, Weekday,
-};
+use chrono::{Datelike, NaiveDateTime, Weekday};
 use std::collections::HashMap;
-
-/// Facilities keep China Standard Time (UTC+8, no daylight saving): "open now" is judged by the
-/// facility's clock, not by the phone's time zone.
-const FACILITY_UTC_OFFSET_SECONDS: i32 = 8 * 3600;
 
 /// A change further ahead than this is not worth announcing ("opens in three weeks" reads as
 /// "closed"): a week covers every regular timetable.
 const ANNOUNCE_WITHIN_DAYS: i64 = 7;
-
-fn facility_offset() -> FixedOffset {
-    FixedOffset::east_opt(FACILITY_UTC_OFFSET_SECONDS).unwrap_or_else(|| Utc.fix())
-}
-
-/// The current local time at the facilities.
-pub fn now_at_facilities() -> NaiveDateTime {
-    Utc::now().with_timezone(&facility_offset()).naive_local()
-}
-
-/// The moment a facility-local time (China Standard Time) stands for.
-pub fn facility_time_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
-    facility_offset()
-        .from_local_datetime(&local)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| local.and_utc())
-}
-
-/// The facilities' calendar day (China Standard Time) of a moment.
-pub fn facility_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&facility_offset()).date_naive()
-}
 
 /// Whether a facility is open at a moment, as far as the registry can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,18 +160,6 @@ mod tests {
         assert!(judge.is_open(&f), "a second facility with the same hours");
         assert!(!OpenJudge::new(at(25, 13)).is_open(&f));
         assert_eq!(next_change(&closed, at(25, 9)), None);
-    }
-
-    #[wasm_bindgen_test::wasm_bindgen_test]
-    fn facility_clock_is_china_standard_time() {
-        let offset = now_at_facilities() - Utc::now().naive_utc();
-        assert!((offset.num_minutes() - 8 * 60).abs() <= 1);
-        let utc: DateTime<Utc> = "2026-11-25T17:30:00Z".parse().expect("valid time");
-        assert_eq!(
-            facility_time_to_utc(at(26, 1) + chrono::Duration::minutes(30)),
-            utc
-        );
-        assert_eq!(facility_date(utc).to_string(), "2026-11-26");
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]
