@@ -192,7 +192,7 @@ pub(crate) fn parse_coordinate(raw: &str, field: Field) -> Result<f64, Problem> 
     })
 }
 
-fn parse_bool(raw: &str) -> Result<bool, Problem> {
+pub(crate) fn parse_bool(raw: &str) -> Result<bool, Problem> {
     match raw.to_ascii_lowercase().as_str() {
         "" | "no" | "n" | "false" | "0" | "否" => Ok(false),
         "yes" | "y" | "true" | "1" | "是" => Ok(true),

@@ -27,14 +27,14 @@
 //! healthsites.io features (their `attributes` nested in the properties, or the older schema with
 //! `nature-of-facility`) are read by [`super::healthsites`] first.
 
-use super::csv::parse_services;
+use super::csv::{parse_bool, parse_services};
 use super::{
     healthsites, parse_kind, Entry, FileError, Issue, Location, Parsed, Problem, SkipReason,
     Skipped,
 };
 use caremap_model::{
     Address, AdminArea, AreaName, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Field,
-    LatLon, Name, Names, OpeningHours, Operational, Phone, Service, ValidationError,
+    LatLon, Name, Names, Note, OpeningHours, Operational, Phone, Service, ValidationError,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -248,6 +248,60 @@ pub(crate) struct Ids {
     pub extra: Vec<String>,
     /// The property to name when the primary id is missing or invalid.
     pub column: &'static str,
+    /// The property to name when one of `extra` is invalid.
+    pub extra_column: &'static str,
+    /// The facility id the file claims (our export's `caremap:id`): it must be the id of one of
+    /// the external ids, and that one becomes the primary.
+    pub claimed: Option<String>,
+}
+
+impl Ids {
+    /// One id from an OSM element or feature, nothing else.
+    pub(crate) fn single(primary: Option<String>, column: &'static str) -> Ids {
+        Ids {
+            primary,
+            extra: Vec::new(),
+            column,
+            extra_column: column,
+            claimed: None,
+        }
+    }
+
+    /// The ids of a plain GeoJSON feature: its OSM id (`@id` …) and, as our export writes them,
+    /// every external id in `caremap:external_ids` (separated by `;`) and the facility id in
+    /// `caremap:id`. Without a `caremap:id`, the OSM id is the primary, else the first of
+    /// `caremap:external_ids` (a facility from the CSV template or the demo: `registry:<code>`,
+    /// `demo:<n>`).
+    pub(crate) fn of_feature(osm: Option<String>, tags: &Tags<'_>) -> Ids {
+        let listed: Vec<String> = tags
+            .get("caremap:external_ids")
+            .map(|raw| {
+                raw.split([';', '；'])
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let osm = osm.map(|id| external_id(&id));
+        let column = if osm.is_some() || listed.is_empty() {
+            "@id"
+        } else {
+            "caremap:external_ids"
+        };
+        let primary = osm.or_else(|| listed.first().cloned());
+        let extra = listed
+            .into_iter()
+            .filter(|id| Some(id) != primary.as_ref())
+            .collect();
+        Ids {
+            primary,
+            extra,
+            column,
+            extra_column: "caremap:external_ids",
+            claimed: tags.get("caremap:id"),
+        }
+    }
 }
 
 /// Reads one feature of a FeatureCollection (`number` is 1-based).
@@ -269,11 +323,7 @@ pub(crate) fn feature(parsed: &mut Parsed, number: usize, feature: &Value) {
     });
     let ids = match &healthsites {
         Some(_) => healthsites::ids(osm_id(feature, props), &tags),
-        None => Ids {
-            primary: osm_id(feature, props).map(|id| external_id(&id)),
-            extra: Vec::new(),
-            column: "@id",
-        },
+        None => Ids::of_feature(osm_id(feature, props), &tags),
     };
     let location = Location::Feature {
         number,
@@ -358,10 +408,32 @@ fn parse_feature(
         .iter()
         .filter_map(|id| {
             ExternalId::parse(id)
-                .map_err(|e| check("uuid", e.into()))
+                .map_err(|e| check(ids.extra_column, e.into()))
                 .ok()
         })
         .collect();
+    // `caremap:id` names which external id the facility's id comes from; an id that none of
+    // them gives (a feature copied in an editor, its ids changed) is refused rather than
+    // importing a second facility under another id.
+    let external = match (external, &ids.claimed) {
+        (Some(primary), Some(claimed)) => {
+            let claimed_id = claimed.parse::<FacilityId>().ok();
+            let found = std::iter::once(&primary)
+                .chain(&extra)
+                .find(|e| Some(FacilityId::from_external(e)) == claimed_id)
+                .cloned();
+            if found.is_none() {
+                check(
+                    "caremap:id",
+                    Problem::ForeignId {
+                        id: claimed.clone(),
+                    },
+                );
+            }
+            found
+        }
+        (external, _) => external,
+    };
     let latlon = position
         .map_err(|p| check("geometry", p))
         .ok()
@@ -443,6 +515,20 @@ fn parse_feature(
         .map_or(Ok(BTreeSet::new()), |raw| parse_services(&raw))
         .map_err(|p| check("caremap:services", p))
         .ok();
+    let mut count = |key: &str| {
+        tags.get(key)
+            .map_or(Ok(None), |raw| Capacity::parse_count(&raw))
+            .map_err(|e| check(key, e.into()))
+            .ok()
+    };
+    let doctors = count("caremap:doctors");
+    let daily_capacity = count("caremap:daily_capacity");
+    let operational = operational(tags, &mut check);
+    let mobile = tags
+        .get("caremap:mobile")
+        .map_or(Ok(false), |raw| parse_bool(&raw))
+        .map_err(|p| check("caremap:mobile", p))
+        .ok();
     if let Some(services) = services.as_mut() {
         if tags.is("opening_hours", "24/7") {
             services.insert(Service::Open24h);
@@ -465,6 +551,7 @@ fn parse_feature(
         village,
         beds,
         services,
+        (doctors, daily_capacity, operational, mobile),
     ) {
         (
             Some(kind),
@@ -479,6 +566,7 @@ fn parse_feature(
             Some(village),
             Some(beds),
             Some(services),
+            (Some(doctors), Some(daily_capacity), Some(operational), Some(mobile)),
         ) if issues.is_empty() => Ok(Entry {
             location: location.clone(),
             id: FacilityId::from_external(&external),
@@ -493,16 +581,61 @@ fn parse_feature(
                 opening_hours,
                 services,
                 capacity: Capacity {
+                    doctors,
                     beds,
-                    ..Capacity::default()
+                    daily_capacity,
                 },
-                operational: Operational::Open,
-                mobile: false,
+                operational,
+                mobile,
                 external_ids: std::iter::once(external).chain(extra).collect(),
             },
         }),
         _ => Err(issues),
     }
+}
+
+/// The declared state our export writes: `caremap:operational` (`open`, `reduced`, `closed`;
+/// open when absent), `caremap:operational:reason` and `caremap:operational:reopens_on`
+/// (`YYYY-MM-DD`, only for `closed`).
+fn operational(tags: &Tags<'_>, check: &mut dyn FnMut(&str, Problem)) -> Option<Operational> {
+    let reason = match tags.get("caremap:operational:reason") {
+        None => Some(None),
+        Some(raw) => Note::parse_for(&raw, Field::Note)
+            .map(Some)
+            .map_err(|e| check("caremap:operational:reason", e.into()))
+            .ok(),
+    };
+    let reopens_on = match tags.get("caremap:operational:reopens_on") {
+        None => Some(None),
+        Some(raw) => chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                check(
+                    "caremap:operational:reopens_on",
+                    Problem::NotADate { value: raw },
+                )
+            })
+            .ok(),
+    };
+    let state = tags.get("caremap:operational");
+    let operational = match state.as_deref().unwrap_or("open") {
+        "open" => Some(Operational::Open),
+        "reduced" => reason.clone().map(|reason| Operational::Reduced { reason }),
+        "closed" => reason
+            .clone()
+            .zip(reopens_on)
+            .map(|(reason, reopens_on)| Operational::Closed { reason, reopens_on }),
+        other => {
+            check(
+                "caremap:operational",
+                Problem::UnknownState {
+                    value: other.to_owned(),
+                },
+            );
+            None
+        }
+    };
+    operational
 }
 
 #[cfg(test)]

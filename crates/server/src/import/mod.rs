@@ -199,6 +199,19 @@ pub enum Problem {
     Unreadable {
         detail: String,
     },
+    /// A `caremap:id` that none of the feature's external ids gives (a copied feature whose ids
+    /// were changed, or not an id at all).
+    ForeignId {
+        id: String,
+    },
+    /// A declared state (`caremap:operational`) other than open, reduced or closed.
+    UnknownState {
+        value: String,
+    },
+    /// A date not written `YYYY-MM-DD`.
+    NotADate {
+        value: String,
+    },
 }
 
 impl Problem {
@@ -245,6 +258,26 @@ impl Problem {
             (Problem::Unreadable { detail }, Lang::Zh) => format!("无法读取该行：{detail}"),
             (Problem::Unreadable { detail }, Lang::En) => {
                 format!("the line cannot be read: {detail}")
+            }
+            (Problem::ForeignId { id }, Lang::Zh) => format!(
+                "caremap 编号 {id} 与该要素的外部编号不符（要素是否复制而来？删除 caremap:id \
+                 可作为新机构导入）"
+            ),
+            (Problem::ForeignId { id }, Lang::En) => format!(
+                "caremap id {id} is not the id of any of the feature's external ids (was the \
+                 feature copied? remove caremap:id to import it as a new facility)"
+            ),
+            (Problem::UnknownState { value }, Lang::Zh) => {
+                format!("未知的开放状态“{value}”（应为 open、reduced 或 closed）")
+            }
+            (Problem::UnknownState { value }, Lang::En) => {
+                format!("unknown state “{value}” (expected open, reduced or closed)")
+            }
+            (Problem::NotADate { value }, Lang::Zh) => {
+                format!("“{value}”不是日期（应为 YYYY-MM-DD）")
+            }
+            (Problem::NotADate { value }, Lang::En) => {
+                format!("“{value}” is not a date (expected YYYY-MM-DD)")
             }
         }
     }
