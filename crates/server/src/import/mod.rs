@@ -199,8 +199,8 @@ pub enum Problem {
     Unreadable {
         detail: String,
     },
-    /// A `caremap:id` that none of the feature's external ids gives (a copied feature whose ids
-    /// were changed, or not an id at all).
+    /// A caremap id (GeoJSON `caremap:id`, CSV `id`) that none of the entry's external ids gives
+    /// (an entry copied from another, its ids changed; or not an id at all).
     ForeignId {
         id: String,
     },
@@ -260,12 +260,12 @@ impl Problem {
                 format!("the line cannot be read: {detail}")
             }
             (Problem::ForeignId { id }, Lang::Zh) => format!(
-                "caremap 编号 {id} 与该要素的外部编号不符（要素是否复制而来？删除 caremap:id \
-                 可作为新机构导入）"
+                "caremap 编号 {id} 与本条的外部编号不符（是否从别的条目复制而来？删除 caremap \
+                 编号即作为新机构导入）"
             ),
             (Problem::ForeignId { id }, Lang::En) => format!(
-                "caremap id {id} is not the id of any of the feature's external ids (was the \
-                 feature copied? remove caremap:id to import it as a new facility)"
+                "caremap id {id} is not the id of any of the entry's external ids (copied from \
+                 another entry? remove the caremap id to import it as a new facility)"
             ),
             (Problem::UnknownState { value }, Lang::Zh) => {
                 format!("未知的开放状态“{value}”（应为 open、reduced 或 closed）")
