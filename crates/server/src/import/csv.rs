@@ -444,6 +444,47 @@ mod tests {
         assert_eq!(at, [(3, "kind"), (3, "phone"), (4, "name_zh"), (4, "lat")]);
     }
 
+    /// Rows of our export: an OSM facility keeps its ids, a changed code is a new facility, an
+    /// `id` that none of the ids gives is refused; status columns are read over.
+    #[test]
+    fn exported_rows_keep_their_identity() {
+        let osm = ExternalId::parse("osm:node/9").expect("id");
+        let id = FacilityId::from_external(&osm);
+        let csv = format!(
+            "code,kind,name_zh,lat,lon,id,external_ids,status,stock_oxygen\n\
+             healthsites:u1,village_clinic,甲村卫生室,30.1,121.1,{id},healthsites:u1;osm:node/9,open,low\n\
+             T-9,village_clinic,乙村卫生室,30.1,121.1,{id},healthsites:u1;osm:node/9,,\n\
+             osm:node/9,village_clinic,丙村卫生室,30.1,121.1,{},osm:node/9,,\n",
+            FacilityId::new_random()
+        );
+        let parsed = parse(csv.as_bytes()).expect("readable");
+        let ids: Vec<(FacilityId, Vec<&str>)> = parsed
+            .entries
+            .iter()
+            .map(|e| {
+                let ids = e.facility.external_ids.iter().map(|x| x.as_str()).collect();
+                (e.id, ids)
+            })
+            .collect();
+        let new = FacilityId::from_external(&ExternalId::parse("registry:T-9").expect("id"));
+        assert_eq!(
+            ids,
+            [
+                (id, vec!["healthsites:u1", "osm:node/9"]),
+                (new, vec!["registry:T-9"])
+            ]
+        );
+        let problems: Vec<(u64, &str)> = parsed
+            .issues
+            .iter()
+            .map(|i| match i.location {
+                Location::Line(n) => (n, i.column.as_str()),
+                _ => (0, ""),
+            })
+            .collect();
+        assert_eq!(problems, [(4, "id")]);
+    }
+
     #[test]
     fn unreadable_files() {
         assert!(matches!(parse(b"\xff\xfe"), Err(FileError::NotUtf8)));

@@ -22,7 +22,13 @@
 //! `contact:phone`; `opening_hours`; `addr:full` or `addr:city`+`addr:district`+`addr:street`+
 //! `addr:housenumber`; township from `addr:town`/`addr:township`/`addr:subdistrict`, village from
 //! `addr:village`/`addr:hamlet`; `beds`; `wheelchair=yes` and `opening_hours=24/7` add services;
-//! `caremap:services` lists services by wire name.
+//! `caremap:services` lists services by wire name; `caremap:doctors`, `caremap:daily_capacity`,
+//! `caremap:operational` (with `:reason` and `:reopens_on`) and `caremap:mobile` as our export
+//! writes them.
+//!
+//! Our export's ids: every external id of `caremap:external_ids` is kept, and `caremap:id` says
+//! which one the facility id comes from (see [`Ids::of_feature`]), so every registry, not only
+//! facilities with an OSM id, reads back under the same ids.
 //!
 //! healthsites.io features (their `attributes` nested in the properties, or the older schema with
 //! `nature-of-facility`) are read by [`super::healthsites`] first.
@@ -415,6 +421,7 @@ fn parse_feature(
     // `caremap:id` names which external id the facility's id comes from; an id that none of
     // them gives (a feature copied in an editor, its ids changed) is refused rather than
     // importing a second facility under another id.
+    let external_ids: BTreeSet<ExternalId> = external.iter().chain(&extra).cloned().collect();
     let external = match (external, &ids.claimed) {
         (Some(primary), Some(claimed)) => {
             let claimed_id = claimed.parse::<FacilityId>().ok();
@@ -587,7 +594,7 @@ fn parse_feature(
                 },
                 operational,
                 mobile,
-                external_ids: std::iter::once(external).chain(extra).collect(),
+                external_ids,
             },
         }),
         _ => Err(issues),
@@ -712,6 +719,77 @@ mod tests {
             .map(|e| e.external_id.as_str())
             .collect();
         assert_eq!(ids, ["osm:node/5", "registry:T-1", "osm:way/7"]);
+    }
+
+    /// A feature as our export writes it for a facility from the CSV template that also has an
+    /// OSM id, and a copy of it whose ids were edited.
+    #[test]
+    fn our_export_reads_back_with_its_ids_and_registry_tags() {
+        let registry = ExternalId::parse("registry:T-1").expect("id");
+        let id = FacilityId::from_external(&registry);
+        let feature = |props: Value| {
+            json!({"type": "Feature", "properties": props,
+                   "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}})
+        };
+        let base = json!({
+            "caremap:id": id.to_string(), "caremap:code": "T-1",
+            "caremap:external_ids": "osm:node/9;registry:T-1", "caremap:kind": "village_clinic",
+            "name": "测试村卫生室", "caremap:doctors": "2", "caremap:daily_capacity": "30",
+            "caremap:operational": "closed", "caremap:operational:reason": "装修",
+            "caremap:operational:reopens_on": "2026-12-20", "caremap:mobile": "yes",
+            "caremap:status": "open", "caremap:stock:oxygen": "low"
+        });
+        let mut copied = base.clone();
+        copied["caremap:external_ids"] = json!("registry:T-2");
+        let mut broken = base.clone();
+        broken["caremap:id"] = json!("registry:T-1");
+        broken["caremap:operational"] = json!("shut");
+        broken["caremap:operational:reopens_on"] = json!("20.12.2026");
+        let collection = json!({"type": "FeatureCollection",
+            "features": [feature(base), feature(copied), feature(broken)]});
+        let parsed = parse(collection.to_string().as_bytes()).expect("readable");
+
+        let [entry] = &parsed.entries[..] else {
+            panic!("one entry: {:?}", parsed.entries);
+        };
+        assert_eq!(entry.id, id, "the id caremap:id names, not the OSM id's");
+        assert_eq!(entry.external_id, "registry:T-1");
+        let f = &entry.facility;
+        let ids: Vec<&str> = f.external_ids.iter().map(|e| e.as_str()).collect();
+        assert_eq!(ids, ["osm:node/9", "registry:T-1"]);
+        assert_eq!(
+            (f.capacity.doctors, f.capacity.daily_capacity),
+            (Some(2), Some(30))
+        );
+        assert!(f.mobile);
+        assert_eq!(
+            f.operational,
+            Operational::Closed {
+                reason: Some(Note::parse_for("装修", Field::Note).expect("note")),
+                reopens_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 20),
+            }
+        );
+
+        let problems: Vec<(usize, &str)> = parsed
+            .issues
+            .iter()
+            .map(|i| match &i.location {
+                Location::Feature { number, .. } => (*number, i.column.as_str()),
+                _ => (0, ""),
+            })
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (2, "caremap:id"),
+                (3, "caremap:id"),
+                (3, "caremap:operational:reopens_on"),
+                (3, "caremap:operational"),
+            ]
+        );
+        assert!(parsed.issues[0]
+            .message(caremap_model::Lang::En)
+            .contains("is not the id of any of the entry's external ids"));
     }
 
     #[test]

@@ -243,11 +243,14 @@ impl Problem {
                 format!("unsupported geometry {kind} (expected Point or Polygon)")
             }
             (Problem::MissingOsmId, Lang::Zh) => {
-                "缺少编号（OpenStreetMap 的 @id、id 或 osm_type/osm_id，或 healthsites 的 uuid）"
+                "缺少编号（OpenStreetMap 的 @id、id 或 osm_type/osm_id，healthsites 的 uuid，或 \
+                 caremap:external_ids）"
                     .to_owned()
             }
             (Problem::MissingOsmId, Lang::En) => {
-                "no id (OpenStreetMap @id, id or osm_type/osm_id, or a healthsites uuid)".to_owned()
+                "no id (OpenStreetMap @id, id or osm_type/osm_id, a healthsites uuid, or \
+                 caremap:external_ids)"
+                    .to_owned()
             }
             (Problem::NoPosition, Lang::Zh) => {
                 "没有位置：Overpass 查询请用 out center（或 out geom）".to_owned()

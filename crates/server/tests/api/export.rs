@@ -503,6 +503,23 @@ async fn geojson_round_trips_through_our_import(backend: Backend) {
             facility.name.zh
         );
     }
+
+    // The CSV export too: facilities from OpenStreetMap and healthsites.io (codes `osm:…`,
+    // `healthsites:…`) come back under their ids, with every external id.
+    let csv = download(&app, &admin, "csv").await;
+    let parsed = import::parse(&csv, Format::Csv).expect("readable");
+    assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+    assert_eq!(parsed.entries.len(), original.len());
+    for record in &original {
+        let mut facility = record.facility.clone().expect("live");
+        facility.operational = Operational::Open;
+        let entry = parsed
+            .entries
+            .iter()
+            .find(|e| e.id == record.id)
+            .unwrap_or_else(|| panic!("{} under its id", facility.name.zh));
+        assert_eq!(entry.facility, facility);
+    }
 }
 
 /// The live facilities of a store by id.
