@@ -625,7 +625,7 @@ fn operational(tags: &Tags<'_>, check: &mut dyn FnMut(&str, Problem)) -> Option<
             .ok(),
     };
     let state = tags.get("caremap:operational");
-    let operational = match state.as_deref().unwrap_or("open") {
+    match state.as_deref().unwrap_or("open") {
         "open" => Some(Operational::Open),
         "reduced" => reason.clone().map(|reason| Operational::Reduced { reason }),
         "closed" => reason
@@ -641,8 +641,7 @@ fn operational(tags: &Tags<'_>, check: &mut dyn FnMut(&str, Problem)) -> Option<
             );
             None
         }
-    };
-    operational
+    }
 }
 
 #[cfg(test)]

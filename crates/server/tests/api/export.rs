@@ -364,6 +364,18 @@ async fn the_workbook_has_every_row(backend: Backend) {
     };
     let admin = seeded(&app).await;
     let body = download(&app, &admin, "xlsx").await;
+
+    // The workbook as exported imports again, like the CSV file.
+    let parsed = import::parse(&body, Format::Xlsx).expect("our import reads it");
+    assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+    let stored: HashMap<FacilityId, Facility> = fixture_registry().into_iter().collect();
+    assert_eq!(parsed.entries.len(), stored.len());
+    for entry in parsed.entries {
+        let mut expected = stored[&entry.id].clone();
+        expected.operational = Operational::Open;
+        assert_eq!(entry.facility, expected);
+    }
+
     let mut workbook: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(body)).expect("an xlsx workbook");
     let sheet = workbook
