@@ -414,7 +414,8 @@ async fn the_workbook_has_every_row(backend: Backend) {
 }
 
 /// A registry from OpenStreetMap files (imported by our import), with a status, exported as
-/// GeoJSON and imported into a fresh database: the same facilities, field by field.
+/// GeoJSON and imported into a fresh database: the same facilities, field by field, with every
+/// external id; and the CSV export read again gives them under the same ids.
 async fn geojson_round_trips_through_our_import(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
