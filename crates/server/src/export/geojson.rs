@@ -1,14 +1,13 @@
 //! The registry as a GeoJSON FeatureCollection with OpenStreetMap-style tags (flat string
-//! properties), which our own GeoJSON import ([`crate::import::geojson`]) reads back.
+//! properties), which our own GeoJSON import ([`crate::import::geojson`]) reads back to the same
+//! registry, ids included.
 //!
-//! What the import reads: `@id` (the OSM id, `node/123`, of a facility that has an `osm:`
-//! external id), `caremap:kind`, `name:zh` / `name`, `name:en`, `phone`, `opening_hours`,
-//! `addr:full`, `addr:town`, `addr:village`, `beds`, `caremap:services` and `wheelchair`. The
-//! OSM classification tags (`amenity`, `healthcare`) are written for other tools (JOSM, QGIS,
+//! `@id` is the OSM id (`node/123`) of a facility that has an `osm:` external id. The OSM
+//! classification tags (`amenity`, `healthcare`) are written for other tools (JOSM, QGIS,
 //! overpass-style workflows); `caremap:kind` decides for our import. Everything else caremap
-//! knows is written under `caremap:` (the id, every external id, doctors, daily capacity, the
-//! declared operational state, mobility, and the latest status and stock): the import ignores
-//! these today (server README, "Exports").
+//! knows is written under `caremap:`: the id, every external id, doctors, daily capacity, the
+//! declared operational state and mobility, which the import reads back, and the code and the
+//! latest status and stock, which it reads over (server README, "Exports").
 
 use super::table::{code, operational_state};
 use super::{stock_items, Entry, ExportError, Snapshot};

@@ -3,7 +3,9 @@
 //! Columns: `code, kind, name_zh, name_en, lat, lon, address, township, village, phone,
 //! opening_hours, services, doctors, beds, daily_capacity, mobile`. `code`, `kind`, `name_zh`,
 //! `lat` and `lon` are required columns; the others may be left out of the file or left empty.
-//! A column the template does not know is refused (a typo would otherwise drop data silently).
+//! A column the template does not know is refused (a typo would otherwise drop data silently),
+//! but for the columns our export adds after the template's (status, stock, caremap id,
+//! version, declared state), which are read over: the export imports again unchanged.
 //! `kind` is a wire name (`village_clinic`) or its label (`村卫生室`); `services` are wire names
 //! separated by `;`; `mobile` is yes/no (是/否, true/false, 1/0). The external id is
 //! `registry:<code>`, so codes must be unique in a file and stable across files.
@@ -52,13 +54,24 @@ pub(crate) fn check_headers(headers: &[String]) -> Result<(), FileError> {
     }
     let unknown: Vec<String> = headers
         .iter()
-        .filter(|h| !h.is_empty() && !COLUMNS.contains(&h.as_str()))
+        .filter(|h| !h.is_empty() && !COLUMNS.contains(&h.as_str()) && !is_export_column(h))
         .cloned()
         .collect();
     if !unknown.is_empty() {
         return Err(FileError::UnknownColumns(unknown));
     }
     Ok(())
+}
+
+/// A column our export writes after the template's (the caremap id, the version, the latest
+/// status and stock: [`crate::export::table::STATUS_COLUMNS`] and `stock_<item>`): read over, so
+/// an export imports again as it is. The status comes from reports, not from the registry.
+fn is_export_column(header: &str) -> bool {
+    use crate::export::table::{stock_column, STATUS_COLUMNS};
+    STATUS_COLUMNS.contains(&header)
+        || caremap_model::StockItem::ALL
+            .iter()
+            .any(|item| stock_column(*item) == header)
 }
 
 /// Parses a CSV stream of the template's shape, one line at a time.
@@ -192,7 +205,7 @@ pub(crate) fn parse_coordinate(raw: &str, field: Field) -> Result<f64, Problem> 
     })
 }
 
-fn parse_bool(raw: &str) -> Result<bool, Problem> {
+pub(crate) fn parse_bool(raw: &str) -> Result<bool, Problem> {
     match raw.to_ascii_lowercase().as_str() {
         "" | "no" | "n" | "false" | "0" | "否" => Ok(false),
         "yes" | "y" | "true" | "1" | "是" => Ok(true),
@@ -210,6 +223,53 @@ pub(crate) fn parse_services(raw: &str) -> Result<BTreeSet<Service>, Problem> {
         .collect()
 }
 
+/// The external ids of a row and the one the facility id comes from: `registry:<code>`; but in
+/// a row of our export whose `code` (or `registry:<code>`) is one of its `external_ids`, every
+/// id of `external_ids`, with the facility id from the one whose id the `id` column holds (a
+/// facility from OpenStreetMap or the demo keeps its identity: its code is `osm:node/1`,
+/// `demo:1`). A row whose code was changed is a new facility under `registry:<code>` alone.
+fn row_ids(
+    code: &str,
+    listed: &str,
+    id: &str,
+) -> Result<(ExternalId, BTreeSet<ExternalId>), (&'static str, Problem)> {
+    if code.is_empty() {
+        let required = ValidationError::Required {
+            field: Field::ExternalId,
+        };
+        return Err(("code", required.into()));
+    }
+    let listed: Vec<&str> = listed
+        .split([';', '；'])
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    let candidate = if listed.contains(&code) {
+        code.to_owned()
+    } else {
+        format!("registry:{code}")
+    };
+    let primary = ExternalId::parse(&candidate).map_err(|e| ("code", e.into()))?;
+    if !listed.contains(&primary.as_str()) {
+        return Ok((primary.clone(), BTreeSet::from([primary])));
+    }
+    let all = listed
+        .iter()
+        .map(|raw| ExternalId::parse(raw))
+        .collect::<Result<BTreeSet<_>, _>>()
+        .map_err(|e| ("external_ids", e.into()))?;
+    if id.is_empty() {
+        return Ok((primary, all));
+    }
+    let claimed = id.parse::<FacilityId>().ok();
+    let named = all
+        .iter()
+        .find(|e| Some(FacilityId::from_external(e)) == claimed)
+        .cloned()
+        .ok_or_else(|| ("id", Problem::ForeignId { id: id.to_owned() }))?;
+    Ok((named, all))
+}
+
 pub(crate) fn parse_row<C: Cells + ?Sized>(
     row: &Row<'_, C>,
     location: Location,
@@ -218,18 +278,15 @@ pub(crate) fn parse_row<C: Cells + ?Sized>(
         location: location.clone(),
         issues: Vec::new(),
     };
-    let code = row.get("code");
-    let external = c.check(
-        "code",
-        if code.is_empty() {
-            Err(ValidationError::Required {
-                field: Field::ExternalId,
-            }
-            .into())
-        } else {
-            ExternalId::parse(&format!("registry:{code}")).map_err(Problem::from)
-        },
-    );
+    let ids = row_ids(row.get("code"), row.get("external_ids"), row.get("id"))
+        .map_err(|(column, problem)| {
+            c.issues.push(Issue {
+                location: location.clone(),
+                column: column.to_owned(),
+                problem,
+            })
+        })
+        .ok();
     let kind = c.check(
         "kind",
         if row.get("kind").is_empty() {
@@ -298,7 +355,7 @@ pub(crate) fn parse_row<C: Cells + ?Sized>(
     let mobile = c.check("mobile", parse_bool(row.get("mobile")));
 
     match (
-        external,
+        ids,
         kind,
         name_zh,
         name_en,
@@ -315,7 +372,7 @@ pub(crate) fn parse_row<C: Cells + ?Sized>(
         mobile,
     ) {
         (
-            Some(external),
+            Some((external, external_ids)),
             Some(kind),
             Some(zh),
             Some(en),
@@ -350,7 +407,7 @@ pub(crate) fn parse_row<C: Cells + ?Sized>(
                 },
                 operational: Operational::Open,
                 mobile,
-                external_ids: BTreeSet::from([external]),
+                external_ids,
             },
         }),
         _ => Err(c.issues),
@@ -385,6 +442,47 @@ mod tests {
             })
             .collect();
         assert_eq!(at, [(3, "kind"), (3, "phone"), (4, "name_zh"), (4, "lat")]);
+    }
+
+    /// Rows of our export: an OSM facility keeps its ids, a changed code is a new facility, an
+    /// `id` that none of the ids gives is refused; status columns are read over.
+    #[test]
+    fn exported_rows_keep_their_identity() {
+        let osm = ExternalId::parse("osm:node/9").expect("id");
+        let id = FacilityId::from_external(&osm);
+        let csv = format!(
+            "code,kind,name_zh,lat,lon,id,external_ids,status,stock_oxygen\n\
+             healthsites:u1,village_clinic,甲村卫生室,30.1,121.1,{id},healthsites:u1;osm:node/9,open,low\n\
+             T-9,village_clinic,乙村卫生室,30.1,121.1,{id},healthsites:u1;osm:node/9,,\n\
+             osm:node/9,village_clinic,丙村卫生室,30.1,121.1,{},osm:node/9,,\n",
+            FacilityId::new_random()
+        );
+        let parsed = parse(csv.as_bytes()).expect("readable");
+        let ids: Vec<(FacilityId, Vec<&str>)> = parsed
+            .entries
+            .iter()
+            .map(|e| {
+                let ids = e.facility.external_ids.iter().map(|x| x.as_str()).collect();
+                (e.id, ids)
+            })
+            .collect();
+        let new = FacilityId::from_external(&ExternalId::parse("registry:T-9").expect("id"));
+        assert_eq!(
+            ids,
+            [
+                (id, vec!["healthsites:u1", "osm:node/9"]),
+                (new, vec!["registry:T-9"])
+            ]
+        );
+        let problems: Vec<(u64, &str)> = parsed
+            .issues
+            .iter()
+            .map(|i| match i.location {
+                Location::Line(n) => (n, i.column.as_str()),
+                _ => (0, ""),
+            })
+            .collect();
+        assert_eq!(problems, [(4, "id")]);
     }
 
     #[test]

@@ -22,19 +22,25 @@
 //! `contact:phone`; `opening_hours`; `addr:full` or `addr:city`+`addr:district`+`addr:street`+
 //! `addr:housenumber`; township from `addr:town`/`addr:township`/`addr:subdistrict`, village from
 //! `addr:village`/`addr:hamlet`; `beds`; `wheelchair=yes` and `opening_hours=24/7` add services;
-//! `caremap:services` lists services by wire name.
+//! `caremap:services` lists services by wire name; `caremap:doctors`, `caremap:daily_capacity`,
+//! `caremap:operational` (with `:reason` and `:reopens_on`) and `caremap:mobile` as our export
+//! writes them.
+//!
+//! Our export's ids: every external id of `caremap:external_ids` is kept, and `caremap:id` says
+//! which one the facility id comes from (see [`Ids::of_feature`]), so every registry, not only
+//! facilities with an OSM id, reads back under the same ids.
 //!
 //! healthsites.io features (their `attributes` nested in the properties, or the older schema with
 //! `nature-of-facility`) are read by [`super::healthsites`] first.
 
-use super::csv::parse_services;
+use super::csv::{parse_bool, parse_services};
 use super::{
     healthsites, parse_kind, Entry, FileError, Issue, Location, Parsed, Problem, SkipReason,
     Skipped,
 };
 use caremap_model::{
     Address, AdminArea, AreaName, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Field,
-    LatLon, Name, Names, OpeningHours, Operational, Phone, Service, ValidationError,
+    LatLon, Name, Names, Note, OpeningHours, Operational, Phone, Service, ValidationError,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -248,6 +254,60 @@ pub(crate) struct Ids {
     pub extra: Vec<String>,
     /// The property to name when the primary id is missing or invalid.
     pub column: &'static str,
+    /// The property to name when one of `extra` is invalid.
+    pub extra_column: &'static str,
+    /// The facility id the file claims (our export's `caremap:id`): it must be the id of one of
+    /// the external ids, and that one becomes the primary.
+    pub claimed: Option<String>,
+}
+
+impl Ids {
+    /// One id from an OSM element or feature, nothing else.
+    pub(crate) fn single(primary: Option<String>, column: &'static str) -> Ids {
+        Ids {
+            primary,
+            extra: Vec::new(),
+            column,
+            extra_column: column,
+            claimed: None,
+        }
+    }
+
+    /// The ids of a plain GeoJSON feature: its OSM id (`@id` …) and, as our export writes them,
+    /// every external id in `caremap:external_ids` (separated by `;`) and the facility id in
+    /// `caremap:id`. Without a `caremap:id`, the OSM id is the primary, else the first of
+    /// `caremap:external_ids` (a facility from the CSV template or the demo: `registry:<code>`,
+    /// `demo:<n>`).
+    pub(crate) fn of_feature(osm: Option<String>, tags: &Tags<'_>) -> Ids {
+        let listed: Vec<String> = tags
+            .get("caremap:external_ids")
+            .map(|raw| {
+                raw.split([';', '；'])
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let osm = osm.map(|id| external_id(&id));
+        let column = if osm.is_some() || listed.is_empty() {
+            "@id"
+        } else {
+            "caremap:external_ids"
+        };
+        let primary = osm.or_else(|| listed.first().cloned());
+        let extra = listed
+            .into_iter()
+            .filter(|id| Some(id) != primary.as_ref())
+            .collect();
+        Ids {
+            primary,
+            extra,
+            column,
+            extra_column: "caremap:external_ids",
+            claimed: tags.get("caremap:id"),
+        }
+    }
 }
 
 /// Reads one feature of a FeatureCollection (`number` is 1-based).
@@ -269,11 +329,7 @@ pub(crate) fn feature(parsed: &mut Parsed, number: usize, feature: &Value) {
     });
     let ids = match &healthsites {
         Some(_) => healthsites::ids(osm_id(feature, props), &tags),
-        None => Ids {
-            primary: osm_id(feature, props).map(|id| external_id(&id)),
-            extra: Vec::new(),
-            column: "@id",
-        },
+        None => Ids::of_feature(osm_id(feature, props), &tags),
     };
     let location = Location::Feature {
         number,
@@ -358,10 +414,33 @@ fn parse_feature(
         .iter()
         .filter_map(|id| {
             ExternalId::parse(id)
-                .map_err(|e| check("uuid", e.into()))
+                .map_err(|e| check(ids.extra_column, e.into()))
                 .ok()
         })
         .collect();
+    // `caremap:id` names which external id the facility's id comes from; an id that none of
+    // them gives (a feature copied in an editor, its ids changed) is refused rather than
+    // importing a second facility under another id.
+    let external_ids: BTreeSet<ExternalId> = external.iter().chain(&extra).cloned().collect();
+    let external = match (external, &ids.claimed) {
+        (Some(primary), Some(claimed)) => {
+            let claimed_id = claimed.parse::<FacilityId>().ok();
+            let found = std::iter::once(&primary)
+                .chain(&extra)
+                .find(|e| Some(FacilityId::from_external(e)) == claimed_id)
+                .cloned();
+            if found.is_none() {
+                check(
+                    "caremap:id",
+                    Problem::ForeignId {
+                        id: claimed.clone(),
+                    },
+                );
+            }
+            found
+        }
+        (external, _) => external,
+    };
     let latlon = position
         .map_err(|p| check("geometry", p))
         .ok()
@@ -443,6 +522,20 @@ fn parse_feature(
         .map_or(Ok(BTreeSet::new()), |raw| parse_services(&raw))
         .map_err(|p| check("caremap:services", p))
         .ok();
+    let mut count = |key: &str| {
+        tags.get(key)
+            .map_or(Ok(None), |raw| Capacity::parse_count(&raw))
+            .map_err(|e| check(key, e.into()))
+            .ok()
+    };
+    let doctors = count("caremap:doctors");
+    let daily_capacity = count("caremap:daily_capacity");
+    let operational = operational(tags, &mut check);
+    let mobile = tags
+        .get("caremap:mobile")
+        .map_or(Ok(false), |raw| parse_bool(&raw))
+        .map_err(|p| check("caremap:mobile", p))
+        .ok();
     if let Some(services) = services.as_mut() {
         if tags.is("opening_hours", "24/7") {
             services.insert(Service::Open24h);
@@ -465,6 +558,7 @@ fn parse_feature(
         village,
         beds,
         services,
+        (doctors, daily_capacity, operational, mobile),
     ) {
         (
             Some(kind),
@@ -479,6 +573,7 @@ fn parse_feature(
             Some(village),
             Some(beds),
             Some(services),
+            (Some(doctors), Some(daily_capacity), Some(operational), Some(mobile)),
         ) if issues.is_empty() => Ok(Entry {
             location: location.clone(),
             id: FacilityId::from_external(&external),
@@ -493,15 +588,59 @@ fn parse_feature(
                 opening_hours,
                 services,
                 capacity: Capacity {
+                    doctors,
                     beds,
-                    ..Capacity::default()
+                    daily_capacity,
                 },
-                operational: Operational::Open,
-                mobile: false,
-                external_ids: std::iter::once(external).chain(extra).collect(),
+                operational,
+                mobile,
+                external_ids,
             },
         }),
         _ => Err(issues),
+    }
+}
+
+/// The declared state our export writes: `caremap:operational` (`open`, `reduced`, `closed`;
+/// open when absent), `caremap:operational:reason` and `caremap:operational:reopens_on`
+/// (`YYYY-MM-DD`, only for `closed`).
+fn operational(tags: &Tags<'_>, check: &mut dyn FnMut(&str, Problem)) -> Option<Operational> {
+    let reason = match tags.get("caremap:operational:reason") {
+        None => Some(None),
+        Some(raw) => Note::parse_for(&raw, Field::Note)
+            .map(Some)
+            .map_err(|e| check("caremap:operational:reason", e.into()))
+            .ok(),
+    };
+    let reopens_on = match tags.get("caremap:operational:reopens_on") {
+        None => Some(None),
+        Some(raw) => chrono::NaiveDate::parse_from_str(&raw, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                check(
+                    "caremap:operational:reopens_on",
+                    Problem::NotADate { value: raw },
+                )
+            })
+            .ok(),
+    };
+    let state = tags.get("caremap:operational");
+    match state.as_deref().unwrap_or("open") {
+        "open" => Some(Operational::Open),
+        "reduced" => reason.clone().map(|reason| Operational::Reduced { reason }),
+        "closed" => reason
+            .clone()
+            .zip(reopens_on)
+            .map(|(reason, reopens_on)| Operational::Closed { reason, reopens_on }),
+        other => {
+            check(
+                "caremap:operational",
+                Problem::UnknownState {
+                    value: other.to_owned(),
+                },
+            );
+            None
+        }
     }
 }
 
@@ -579,6 +718,77 @@ mod tests {
             .map(|e| e.external_id.as_str())
             .collect();
         assert_eq!(ids, ["osm:node/5", "registry:T-1", "osm:way/7"]);
+    }
+
+    /// A feature as our export writes it for a facility from the CSV template that also has an
+    /// OSM id, and a copy of it whose ids were edited.
+    #[test]
+    fn our_export_reads_back_with_its_ids_and_registry_tags() {
+        let registry = ExternalId::parse("registry:T-1").expect("id");
+        let id = FacilityId::from_external(&registry);
+        let feature = |props: Value| {
+            json!({"type": "Feature", "properties": props,
+                   "geometry": {"type": "Point", "coordinates": [121.1, 30.0]}})
+        };
+        let base = json!({
+            "caremap:id": id.to_string(), "caremap:code": "T-1",
+            "caremap:external_ids": "osm:node/9;registry:T-1", "caremap:kind": "village_clinic",
+            "name": "测试村卫生室", "caremap:doctors": "2", "caremap:daily_capacity": "30",
+            "caremap:operational": "closed", "caremap:operational:reason": "装修",
+            "caremap:operational:reopens_on": "2026-12-20", "caremap:mobile": "yes",
+            "caremap:status": "open", "caremap:stock:oxygen": "low"
+        });
+        let mut copied = base.clone();
+        copied["caremap:external_ids"] = json!("registry:T-2");
+        let mut broken = base.clone();
+        broken["caremap:id"] = json!("registry:T-1");
+        broken["caremap:operational"] = json!("shut");
+        broken["caremap:operational:reopens_on"] = json!("20.12.2026");
+        let collection = json!({"type": "FeatureCollection",
+            "features": [feature(base), feature(copied), feature(broken)]});
+        let parsed = parse(collection.to_string().as_bytes()).expect("readable");
+
+        let [entry] = &parsed.entries[..] else {
+            panic!("one entry: {:?}", parsed.entries);
+        };
+        assert_eq!(entry.id, id, "the id caremap:id names, not the OSM id's");
+        assert_eq!(entry.external_id, "registry:T-1");
+        let f = &entry.facility;
+        let ids: Vec<&str> = f.external_ids.iter().map(|e| e.as_str()).collect();
+        assert_eq!(ids, ["osm:node/9", "registry:T-1"]);
+        assert_eq!(
+            (f.capacity.doctors, f.capacity.daily_capacity),
+            (Some(2), Some(30))
+        );
+        assert!(f.mobile);
+        assert_eq!(
+            f.operational,
+            Operational::Closed {
+                reason: Some(Note::parse_for("装修", Field::Note).expect("note")),
+                reopens_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 20),
+            }
+        );
+
+        let problems: Vec<(usize, &str)> = parsed
+            .issues
+            .iter()
+            .map(|i| match &i.location {
+                Location::Feature { number, .. } => (*number, i.column.as_str()),
+                _ => (0, ""),
+            })
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (2, "caremap:id"),
+                (3, "caremap:id"),
+                (3, "caremap:operational:reopens_on"),
+                (3, "caremap:operational"),
+            ]
+        );
+        assert!(parsed.issues[0]
+            .message(caremap_model::Lang::En)
+            .contains("is not the id of any of the entry's external ids"));
     }
 
     #[test]

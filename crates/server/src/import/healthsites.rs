@@ -159,12 +159,10 @@ pub(crate) fn ids(osm: Option<String>, tags: &Tags<'_>) -> Ids {
             primary: Some(super::geojson::external_id(&osm)),
             extra: uuid.into_iter().collect(),
             column: "osm_id",
+            extra_column: "uuid",
+            claimed: None,
         },
-        None => Ids {
-            primary: uuid,
-            extra: Vec::new(),
-            column: "uuid",
-        },
+        None => Ids::single(uuid, "uuid"),
     }
 }
 

@@ -199,6 +199,19 @@ pub enum Problem {
     Unreadable {
         detail: String,
     },
+    /// A caremap id (GeoJSON `caremap:id`, CSV `id`) that none of the entry's external ids gives
+    /// (an entry copied from another, its ids changed; or not an id at all).
+    ForeignId {
+        id: String,
+    },
+    /// A declared state (`caremap:operational`) other than open, reduced or closed.
+    UnknownState {
+        value: String,
+    },
+    /// A date not written `YYYY-MM-DD`.
+    NotADate {
+        value: String,
+    },
 }
 
 impl Problem {
@@ -230,11 +243,14 @@ impl Problem {
                 format!("unsupported geometry {kind} (expected Point or Polygon)")
             }
             (Problem::MissingOsmId, Lang::Zh) => {
-                "缺少编号（OpenStreetMap 的 @id、id 或 osm_type/osm_id，或 healthsites 的 uuid）"
+                "缺少编号（OpenStreetMap 的 @id、id 或 osm_type/osm_id，healthsites 的 uuid，或 \
+                 caremap:external_ids）"
                     .to_owned()
             }
             (Problem::MissingOsmId, Lang::En) => {
-                "no id (OpenStreetMap @id, id or osm_type/osm_id, or a healthsites uuid)".to_owned()
+                "no id (OpenStreetMap @id, id or osm_type/osm_id, a healthsites uuid, or \
+                 caremap:external_ids)"
+                    .to_owned()
             }
             (Problem::NoPosition, Lang::Zh) => {
                 "没有位置：Overpass 查询请用 out center（或 out geom）".to_owned()
@@ -245,6 +261,26 @@ impl Problem {
             (Problem::Unreadable { detail }, Lang::Zh) => format!("无法读取该行：{detail}"),
             (Problem::Unreadable { detail }, Lang::En) => {
                 format!("the line cannot be read: {detail}")
+            }
+            (Problem::ForeignId { id }, Lang::Zh) => format!(
+                "caremap 编号 {id} 与本条的外部编号不符（是否从别的条目复制而来？删除 caremap \
+                 编号即作为新机构导入）"
+            ),
+            (Problem::ForeignId { id }, Lang::En) => format!(
+                "caremap id {id} is not the id of any of the entry's external ids (copied from \
+                 another entry? remove the caremap id to import it as a new facility)"
+            ),
+            (Problem::UnknownState { value }, Lang::Zh) => {
+                format!("未知的开放状态“{value}”（应为 open、reduced 或 closed）")
+            }
+            (Problem::UnknownState { value }, Lang::En) => {
+                format!("unknown state “{value}” (expected open, reduced or closed)")
+            }
+            (Problem::NotADate { value }, Lang::Zh) => {
+                format!("“{value}”不是日期（应为 YYYY-MM-DD）")
+            }
+            (Problem::NotADate { value }, Lang::En) => {
+                format!("“{value}” is not a date (expected YYYY-MM-DD)")
             }
         }
     }

@@ -144,11 +144,7 @@ impl Elements {
             line,
             osm_id: primary.clone(),
         };
-        let ids = Ids {
-            primary,
-            extra: Vec::new(),
-            column: "id",
-        };
+        let ids = Ids::single(primary, "id");
         let Some(kind) = geojson::kind_or_skip(parsed, classify(&Tags(&element.tags)), &location)
         else {
             return;

@@ -44,6 +44,9 @@ pub fn problem_kind(problem: &Problem) -> (&'static str, &'static str) {
         Problem::MissingOsmId => ("缺少编号", "no id"),
         Problem::NoPosition => ("没有位置", "no position"),
         Problem::Unreadable { .. } => ("无法读取", "unreadable"),
+        Problem::ForeignId { .. } => ("caremap 编号不符", "caremap id does not match"),
+        Problem::UnknownState { .. } => ("未知开放状态", "unknown state"),
+        Problem::NotADate { .. } => ("不是日期", "not a date"),
     }
 }
 
