@@ -31,8 +31,8 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use caremap_model::{
-    AccountInfo, Cursor, Facility, FacilityId, FacilityRecord, FacilityStatus, PageLimit,
-    RegistryPage, ReportRecord, Role, Scope,
+    AccountInfo, Cursor, DeviceName, Facility, FacilityId, FacilityRecord, FacilityStatus,
+    PageLimit, RegistryPage, ReportRecord, Role, Scope,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{HashMap, HashSet};
@@ -650,15 +650,11 @@ pub(crate) fn code_usable(
     used_at.is_none() && account_revoked_at.is_none() && now < expires_at
 }
 
-/// A device's name as stored: trimmed, without control characters, at most 100 characters.
+/// A device's name as stored: the contract's rule ([`DeviceName::clip`]), whoever calls.
 pub(crate) fn device_name(device: Option<&str>) -> Option<String> {
-    let name: String = device?
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect();
-    let name = name.trim();
-    (!name.is_empty()).then(|| name.to_owned())
+    device
+        .and_then(DeviceName::clip)
+        .map(DeviceName::into_string)
 }
 
 /// A stored report as the history endpoint returns it.
