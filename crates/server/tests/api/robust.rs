@@ -1,0 +1,124 @@
+//! Issue 17, server side: time fields a phone sends are bounded so every stored value reads
+//! back; the public history keeps private text and replaced reports out; a push has its own
+//! deadline.
+
+use crate::helpers::{enrolled, facility, load_report, report_mutation, spawn_app, Backend};
+use caremap_model::{ReportId, Role};
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+/// `recorded_at` or `as_of` in year 10000, year 0 or -1, or at chrono's limits (the largest
+/// microsecond counts a time can have): refused with a clear error, nothing stored, and the
+/// registry and the history still read.
+async fn extreme_times_are_refused_and_reads_still_work(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let a = facility(1);
+    app.store
+        .upsert_batch(std::slice::from_ref(&a))
+        .await
+        .expect("facility");
+    let a = a.0;
+    let (_, token) = enrolled(&app, Role::Reporter, &[a]).await;
+    let good = serde_json::to_value(report_mutation(
+        ReportId::new_v7(),
+        &load_report(a, Utc::now() - Duration::minutes(5), 10),
+    ))
+    .expect("JSON");
+    let extremes = [
+        ("+10000-01-01T00:00:00Z", "in_future", "is in the future"),
+        ("0000-01-01T00:00:00Z", "too_early", "before 2000"),
+        ("-0001-12-31T00:00:00Z", "too_early", "before 2000"),
+        ("1970-01-01T00:00:00Z", "too_early", "before 2000"),
+        (
+            "+262142-12-31T23:59:59.999999Z",
+            "in_future",
+            "is in the future",
+        ),
+        ("-262143-01-01T00:00:00Z", "too_early", "before 2000"),
+    ];
+    let mut mutations = Vec::new();
+    for (time, _, _) in extremes {
+        let mut m = good.clone();
+        m["id"] = json!(uuid::Uuid::now_v7());
+        m["recorded_at"] = json!(time);
+        mutations.push(m);
+    }
+    for (time, _, _) in extremes {
+        let mut m = good.clone();
+        m["id"] = json!(uuid::Uuid::now_v7());
+        m["body"]["as_of"] = json!(time);
+        mutations.push(m);
+    }
+    let response = app
+        .push_raw(Some(&token), "en", &json!({ "mutations": mutations }))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results.len(), extremes.len() * 2);
+    for (result, (time, code, words)) in results.iter().zip(extremes) {
+        assert_eq!(
+            result["outcome"], "rejected",
+            "recorded_at {time}: {result}"
+        );
+        assert_eq!(result["error"]["code"], code, "recorded_at {time}");
+        let message = result["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("time saved") && message.contains(words),
+            "{time}: {message}"
+        );
+    }
+    for (result, (time, _, _)) in results[extremes.len()..].iter().zip(extremes) {
+        assert_eq!(result["outcome"], "rejected", "as_of {time}: {result}");
+        let code = result["error"]["code"].as_str().unwrap_or_default();
+        assert!(
+            matches!(code, "in_future" | "too_old"),
+            "as_of {time}: {code}"
+        );
+    }
+    // In Chinese too.
+    let zh = app
+        .push_raw(
+            Some(&token),
+            "zh-CN",
+            &json!({ "mutations": [mutations[1]] }),
+        )
+        .await;
+    let zh: serde_json::Value = zh.json().await.expect("JSON");
+    assert_eq!(
+        zh["results"][0]["error"]["message"],
+        "保存时间早于 2000 年：请检查手机的日期和时间"
+    );
+    // A time no parser reads (five digits without the sign, beyond chrono): the body is 400.
+    for time in ["10000-01-01T00:00:00Z", "+999999999-01-01T00:00:00Z"] {
+        let mut m = good.clone();
+        m["recorded_at"] = json!(time);
+        let response = app
+            .push_raw(Some(&token), "en", &json!({ "mutations": [m] }))
+            .await;
+        assert_eq!(response.status(), 400, "{time}");
+        let error: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(error["error"]["code"], "invalid_json", "{time}");
+    }
+
+    // Nothing was stored, and everything still reads.
+    assert_eq!(app.history(a).await, []);
+    let registry = app.get("/api/v1/registry").await;
+    assert_eq!(registry.status(), 200);
+    // A time within the bounds (a day of clock skew) is stored and reads back.
+    let mut skewed = good.clone();
+    skewed["recorded_at"] = json!(Utc::now() + Duration::hours(23));
+    let response = app
+        .push_raw(Some(&token), "en", &json!({ "mutations": [skewed] }))
+        .await;
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["results"][0]["outcome"], "applied", "{body}");
+    let history = app.history(a).await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].id.to_string(), good["id"]);
+    assert_eq!(app.get("/api/v1/registry").await.status(), 200);
+}
+
+crate::on_every_backend!(extreme_times_are_refused_and_reads_still_work);
