@@ -527,13 +527,14 @@ pub struct ReportRecord {
     pub recorded_at: DateTime<Utc>,
     /// The server's clock when it was stored.
     pub received_at: DateTime<Utc>,
-    /// Replaced by a later correction: not counted.
+    /// Replaced by a later correction: not counted. The public history lists no such report,
+    /// so there it is never sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub superseded: bool,
 }
 
 /// `GET /api/v1/facilities/{id}/reports`: the last 30 days of a facility's reports, newest
-/// first.
+/// first, as residents may see them: no `note`, no report a correction replaced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportHistory {

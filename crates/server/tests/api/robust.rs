@@ -121,4 +121,76 @@ async fn extreme_times_are_refused_and_reads_still_work(backend: Backend) {
     assert_eq!(app.get("/api/v1/registry").await.status(), 200);
 }
 
-crate::on_every_backend!(extreme_times_are_refused_and_reads_still_work);
+/// The public history shows residents neither a report's free-text note nor a report a
+/// correction replaced; the correction (the latest) is listed, with its figures.
+async fn the_public_history_has_no_note_and_no_replaced_report(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let a = facility(1);
+    app.store
+        .upsert_batch(std::slice::from_ref(&a))
+        .await
+        .expect("facility");
+    let a = a.0;
+    let (_, token) = enrolled(&app, Role::Reporter, &[a]).await;
+    let now = Utc::now();
+    let secret = "张三发热，已转诊县医院";
+    let mut first = load_report(a, now - Duration::minutes(30), 60);
+    first.note =
+        Some(caremap_model::Note::parse_for(secret, caremap_model::Field::Note).expect("note"));
+    let first_id = ReportId::new_v7();
+    let mut correction = load_report(a, now - Duration::minutes(30), 15);
+    correction.note = first.note.clone();
+    correction.supersedes = Some(first_id);
+    let correction_id = ReportId::new_v7();
+    let other = load_report(a, now - Duration::hours(3), 5);
+    let other_id = ReportId::new_v7();
+    let results = app
+        .push(
+            &token,
+            &[
+                report_mutation(other_id, &other),
+                report_mutation(first_id, &first),
+            ],
+        )
+        .await;
+    assert!(results.iter().all(|r| r.error.is_none()), "{results:?}");
+    // Before the correction, the report is listed, without its note.
+    let raw = app
+        .get_json(&format!("/api/v1/facilities/{a}/reports"))
+        .await;
+    assert_eq!(raw["reports"][0]["id"], first_id.to_string());
+    assert_eq!(raw["reports"][0]["report"]["wait_minutes"], 60);
+    assert!(!raw.to_string().contains(secret), "{raw}");
+    assert!(raw["reports"][0]["report"].get("note").is_none(), "{raw}");
+
+    let results = app
+        .push(&token, &[report_mutation(correction_id, &correction)])
+        .await;
+    assert!(results.iter().all(|r| r.error.is_none()), "{results:?}");
+    let raw = app
+        .get_json(&format!("/api/v1/facilities/{a}/reports"))
+        .await;
+    let text = raw.to_string();
+    assert!(!text.contains(secret), "{text}");
+    assert!(!text.contains("note"), "{text}");
+    let history = app.history(a).await;
+    assert_eq!(
+        history.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [correction_id, other_id]
+    );
+    assert_eq!(history[0].report.wait_minutes, Some(15));
+    assert_eq!(history[0].report.note, None);
+    assert!(!history[0].superseded);
+    // The status follows the correction, as before.
+    assert_eq!(
+        app.feed_record(a).await.0.status.expect("status").report,
+        correction_id
+    );
+}
+
+crate::on_every_backend!(
+    extreme_times_are_refused_and_reads_still_work,
+    the_public_history_has_no_note_and_no_replaced_report,
+);
