@@ -2,10 +2,15 @@
 //! back; the public history keeps private text and replaced reports out; a push has its own
 //! deadline.
 
-use crate::helpers::{enrolled, facility, load_report, report_mutation, spawn_app, Backend};
-use caremap_model::{ReportId, Role};
+use crate::helpers::{
+    enrolled, facility, fixture_dist, load_report, report_mutation, spawn_app, spawn_app_with,
+    Backend,
+};
+use caremap_model::{Outcome, ReportId, Role};
+use caremap_server::ServerConfig;
 use chrono::{Duration, Utc};
 use serde_json::json;
+use sqlx::Connection;
 
 /// `recorded_at` or `as_of` in year 10000, year 0 or -1, or at chrono's limits (the largest
 /// microsecond counts a time can have): refused with a clear error, nothing stored, and the
@@ -190,7 +195,137 @@ async fn the_public_history_has_no_note_and_no_replaced_report(backend: Backend)
     );
 }
 
+/// Another connection holding the database's write lock, so the push writer waits for it.
+enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl WriteLock {
+    async fn take(backend: Backend, url: &str) -> WriteLock {
+        match backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut conn)
+                    .await
+                    .expect("write lock");
+                WriteLock::Sqlite(conn)
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::query("BEGIN")
+                    .execute(&mut conn)
+                    .await
+                    .expect("begin");
+                // The registry writers' advisory lock ("caremap" in ASCII, store/postgres.rs).
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(0x63_61_72_65_6d_61_70_i64)
+                    .execute(&mut conn)
+                    .await
+                    .expect("write lock");
+                WriteLock::Postgres(conn)
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            WriteLock::Sqlite(mut conn) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut conn)
+                    .await
+                    .expect("release");
+            }
+            WriteLock::Postgres(mut conn) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut conn)
+                    .await
+                    .expect("release");
+            }
+        }
+    }
+}
+
+/// A push the writer cannot commit within the push deadline is answered 503 `unavailable` with
+/// `Retry-After`, in the request's language; resent once the writer is free, it is stored once.
+async fn a_blocked_writer_answers_503_with_retry_after(backend: Backend) {
+    let Some(app) = spawn_app_with(
+        backend,
+        ServerConfig {
+            dist: fixture_dist(),
+            push_deadline: std::time::Duration::from_secs(1),
+            ..ServerConfig::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let a = facility(1);
+    app.store
+        .upsert_batch(std::slice::from_ref(&a))
+        .await
+        .expect("facility");
+    let a = a.0;
+    let (_, token) = enrolled(&app, Role::Reporter, &[a]).await;
+    let id = ReportId::new_v7();
+    let m = report_mutation(id, &load_report(a, Utc::now() - Duration::minutes(5), 25));
+
+    // The API document says so.
+    let doc = app.get_json("/api/v1/openapi.json").await;
+    let busy = &doc["paths"]["/api/v1/push"]["post"]["responses"]["503"];
+    assert!(busy["headers"]["Retry-After"].is_object(), "{busy}");
+
+    let lock = WriteLock::take(backend, &app.db.url).await;
+    let response = app
+        .push_raw(Some(&token), "en", &json!({ "mutations": [m] }))
+        .await;
+    assert_eq!(response.status(), 503);
+    let retry_after = crate::helpers::header(&response, "retry-after");
+    assert!(
+        retry_after.parse::<u64>().is_ok_and(|s| s > 0),
+        "Retry-After: {retry_after:?}"
+    );
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert_eq!(
+        body["error"]["message"],
+        format!("The server is busy; the reports stay on the phone: send them again in {retry_after} seconds")
+    );
+    let zh = app
+        .push_raw(Some(&token), "zh-CN", &json!({ "mutations": [m] }))
+        .await;
+    assert_eq!(zh.status(), 503);
+    let zh: serde_json::Value = zh.json().await.expect("JSON");
+    assert!(
+        zh["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("服务器正忙")),
+        "{zh}"
+    );
+    lock.release().await;
+
+    // Resent once the writer is free: stored once, whether the queued pushes got in first
+    // (`duplicate`) or not (`applied`).
+    let results = app.push(&token, &[m.clone(), m.clone()]).await;
+    assert!(
+        matches!(results[0].outcome, Outcome::Applied | Outcome::Duplicate),
+        "{results:?}"
+    );
+    assert_eq!(results[1].outcome, Outcome::Duplicate);
+    let history = app.history(a).await;
+    assert_eq!(history.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(app.push(&token, &[m]).await[0].outcome, Outcome::Duplicate);
+    assert_eq!(app.history(a).await.len(), 1);
+    assert_eq!(
+        app.feed_record(a).await.0.status.expect("status").report,
+        id
+    );
+}
+
 crate::on_every_backend!(
+    a_blocked_writer_answers_503_with_retry_after,
     extreme_times_are_refused_and_reads_still_work,
     the_public_history_has_no_note_and_no_replaced_report,
 );
