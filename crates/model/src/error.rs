@@ -40,6 +40,8 @@ pub enum Field {
     EnrollmentCode,
     /// The name a phone gives itself when it enrolls.
     DeviceName,
+    /// When the user saved a mutation on the phone (the phone's clock).
+    RecordedAt,
 }
 
 impl Field {
@@ -72,6 +74,7 @@ impl Field {
             Field::Supersedes => ("被更正的报告", "corrected report"),
             Field::EnrollmentCode => ("注册码", "enrollment code"),
             Field::DeviceName => ("设备名称", "device name"),
+            Field::RecordedAt => ("保存时间", "time saved"),
         };
         lang.pick(zh, en)
     }
@@ -116,6 +119,9 @@ pub enum ValidationError {
     /// A time too far in the past to be accepted.
     #[error("{}", self.message(Lang::Zh))]
     TooOld { field: Field, max_days: u32 },
+    /// A time before [`crate::report::limits::EARLIEST_YEAR`]: a phone whose clock was reset.
+    #[error("{}", self.message(Lang::Zh))]
+    TooEarly { field: Field },
     /// A correction that names itself as the report it replaces.
     #[error("{}", self.message(Lang::Zh))]
     SupersedesItself,
@@ -141,6 +147,7 @@ impl ValidationError {
             ValidationError::FeverExceedsOutpatients { .. } => "fever_exceeds_outpatients",
             ValidationError::InFuture { .. } => "in_future",
             ValidationError::TooOld { .. } => "too_old",
+            ValidationError::TooEarly { .. } => "too_early",
             ValidationError::SupersedesItself => "supersedes_itself",
             ValidationError::EnrollmentCode => "invalid_enrollment_code",
         }
@@ -157,6 +164,7 @@ impl ValidationError {
             | ValidationError::TooLarge { field, .. }
             | ValidationError::NotANumber { field, .. }
             | ValidationError::InFuture { field }
+            | ValidationError::TooEarly { field }
             | ValidationError::TooOld { field, .. } => *field,
             ValidationError::FeverExceedsOutpatients { .. } => Field::FeverPatientsToday,
             ValidationError::SupersedesItself => Field::Supersedes,
@@ -244,6 +252,14 @@ impl ValidationError {
             }
             (ValidationError::TooOld { max_days, .. }, Lang::En) => format!(
                 "The {label} is too long ago: only reports from the last {max_days} days are accepted"
+            ),
+            (ValidationError::TooEarly { .. }, Lang::Zh) => format!(
+                "{label}早于 {} 年：请检查手机的日期和时间",
+                crate::report::limits::EARLIEST_YEAR
+            ),
+            (ValidationError::TooEarly { .. }, Lang::En) => format!(
+                "The {label} is before {}: check the phone's date and time",
+                crate::report::limits::EARLIEST_YEAR
             ),
             (ValidationError::SupersedesItself, Lang::Zh) => {
                 "更正报告不能更正它自己".to_owned()

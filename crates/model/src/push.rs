@@ -10,8 +10,8 @@
 use crate::contract::MutationErrorCode;
 use crate::error::{Field, ValidationError};
 use crate::lang::Lang;
-use crate::report::{LoadReport, ReportId};
-use chrono::{DateTime, Utc};
+use crate::report::{limits, LoadReport, ReportId};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -70,7 +70,25 @@ impl Mutation {
         }
     }
 
-    /// What the mutation is, parsed and validated (no clock: see [`LoadReport::check_time`]).
+    /// The rule on `recorded_at` that needs a clock: not before [`limits::EARLIEST_YEAR`] and
+    /// at most [`limits::RECORDED_FUTURE_HOURS`] ahead of `now`, so that every value stored is
+    /// one both databases keep and read back (year 10000 or year 0 are not).
+    pub fn check_time(&self, now: DateTime<Utc>) -> Result<(), ValidationError> {
+        if self.recorded_at < limits::earliest() {
+            return Err(ValidationError::TooEarly {
+                field: Field::RecordedAt,
+            });
+        }
+        if self.recorded_at > now + Duration::hours(limits::RECORDED_FUTURE_HOURS) {
+            return Err(ValidationError::InFuture {
+                field: Field::RecordedAt,
+            });
+        }
+        Ok(())
+    }
+
+    /// What the mutation is, parsed and validated (no clock: see [`Mutation::check_time`] and
+    /// [`LoadReport::check_time`]).
     pub fn parse(&self) -> Result<ParsedMutation, MutationError> {
         match MutationType::parse(&self.kind) {
             Some(MutationType::LoadReport) => {
@@ -191,6 +209,9 @@ impl MutationError {
                 "too_old" => validation(ValidationError::TooOld {
                     field: Field::AsOf,
                     max_days: crate::report::limits::MAX_AGE_DAYS,
+                }),
+                "too_early" => validation(ValidationError::TooEarly {
+                    field: Field::RecordedAt,
                 }),
                 "supersedes_itself" => validation(ValidationError::SupersedesItself),
                 _ => None,
@@ -342,6 +363,41 @@ mod tests {
         assert_eq!(too_old.mutation_code(), None);
         assert_eq!(MutationError::for_code(codes::INVALID_BODY), None);
         assert_eq!(MutationError::for_code("out_of_range"), None);
+    }
+
+    #[test]
+    fn recorded_at_is_bounded_and_extreme_years_do_not_parse_or_are_refused() {
+        let now: DateTime<Utc> = "2026-11-29T08:00:00Z".parse().unwrap();
+        let at = |recorded_at: &str| {
+            let json = format!(
+                r#"{{"id":"0192f0c8-0000-7000-8000-000000000001","type":"load_report","body":{{}},"recorded_at":"{recorded_at}"}}"#
+            );
+            serde_json::from_str::<Mutation>(&json)
+                .ok()
+                .map(|m| m.check_time(now).map_err(|e| e.code()))
+        };
+        assert_eq!(at("2026-11-29T08:00:00Z"), Some(Ok(())));
+        assert_eq!(at("2026-11-30T07:59:00Z"), Some(Ok(())), "a day of skew");
+        assert_eq!(at("2000-01-01T00:00:00Z"), Some(Ok(())));
+        assert_eq!(at("1999-12-31T23:59:59Z"), Some(Err("too_early")));
+        assert_eq!(at("1970-01-01T00:00:00Z"), Some(Err("too_early")));
+        assert_eq!(at("2026-12-01T08:00:00Z"), Some(Err("in_future")));
+        // Years RFC 3339 cannot write but chrono reads when signed: refused, never stored.
+        assert_eq!(at("0000-01-01T00:00:00Z"), Some(Err("too_early")));
+        assert_eq!(at("-0001-01-01T00:00:00Z"), Some(Err("too_early")));
+        assert_eq!(at("-262143-01-01T00:00:00Z"), Some(Err("too_early")));
+        assert_eq!(at("+10000-01-01T00:00:00Z"), Some(Err("in_future")));
+        assert_eq!(at("+262142-12-31T23:59:59.999999Z"), Some(Err("in_future")));
+        // Beyond chrono's range, or a five-digit year without its sign: not a time at all.
+        assert_eq!(at("10000-01-01T00:00:00Z"), None);
+        assert_eq!(at("+999999999-01-01T00:00:00Z"), None);
+        let err = MutationError::for_code("too_early")
+            .unwrap()
+            .in_lang(Lang::En);
+        assert_eq!(
+            err.message,
+            "The time saved is before 2000: check the phone's date and time"
+        );
     }
 
     #[test]

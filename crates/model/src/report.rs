@@ -117,6 +117,21 @@ pub mod limits {
     pub const FUTURE_MINUTES: i64 = 60;
     /// How old a report may be when it arrives: doctors may be out of signal for weeks.
     pub const MAX_AGE_DAYS: u32 = 30;
+    /// No time a phone sends is before this year (1 January, UTC): a clock reset to 1970 or
+    /// year 1 is refused rather than stored.
+    pub const EARLIEST_YEAR: i32 = 2000;
+    /// How far ahead of the server's clock a mutation's `recorded_at` may be. Looser than
+    /// [`FUTURE_MINUTES`]: it is only kept, never counted, but it must stay a time every
+    /// database stores and reads back.
+    pub const RECORDED_FUTURE_HOURS: i64 = 24;
+
+    /// The first instant of [`EARLIEST_YEAR`].
+    pub fn earliest() -> chrono::DateTime<chrono::Utc> {
+        chrono::NaiveDate::from_ymd_opt(EARLIEST_YEAR, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
+    }
 }
 
 /// The body of a `load_report` mutation, as the phone sends it and the server stores it.
@@ -512,13 +527,14 @@ pub struct ReportRecord {
     pub recorded_at: DateTime<Utc>,
     /// The server's clock when it was stored.
     pub received_at: DateTime<Utc>,
-    /// Replaced by a later correction: not counted.
+    /// Replaced by a later correction: not counted. The public history lists no such report,
+    /// so there it is never sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub superseded: bool,
 }
 
 /// `GET /api/v1/facilities/{id}/reports`: the last 30 days of a facility's reports, newest
-/// first.
+/// first, as residents may see them: no `note`, no report a correction replaced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportHistory {

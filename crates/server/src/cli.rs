@@ -143,6 +143,10 @@ pub struct ServeArgs {
     /// Enrollment attempts per client address a minute (0: no limit).
     #[arg(long, env = "CAREMAP_ENROLL_PER_MINUTE", default_value_t = config::DEFAULT_ENROLL_PER_MINUTE)]
     pub enroll_per_minute: u32,
+    /// Seconds a push waits for the database before it is answered 503 with `Retry-After`
+    /// (at least 1).
+    #[arg(long, env = "CAREMAP_PUSH_DEADLINE_SECS", default_value_t = config::DEFAULT_PUSH_DEADLINE.as_secs())]
+    pub push_deadline_secs: u64,
 }
 
 /// Runs a parsed command line.
@@ -240,6 +244,7 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
         tile_attribution: args.tile_attribution,
         freshness,
         enroll_per_minute: args.enroll_per_minute,
+        push_deadline: std::time::Duration::from_secs(args.push_deadline_secs.max(1)),
         ..ServerConfig::default()
     };
     let state = AppState::new(store, config);

@@ -11,6 +11,9 @@ pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.p
 pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
 /// Enrollment attempts a client may make a minute.
 pub const DEFAULT_ENROLL_PER_MINUTE: u32 = 10;
+/// Longest `POST /api/v1/push` waits for the push writer (see [`ServerConfig::push_deadline`]):
+/// well inside the request timeout (30 s), so a phone hears 503 with `Retry-After`, not 408.
+pub const DEFAULT_PUSH_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Settings of the HTTP app (not of the listener or the database).
 #[derive(Debug, Clone)]
@@ -29,6 +32,10 @@ pub struct ServerConfig {
     /// `POST /api/v1/enroll` attempts per client address a minute (a burst of as many, then
     /// refilled evenly); 0 for no limit.
     pub enroll_per_minute: u32,
+    /// Longest a push waits for the write queue to commit it before it is answered 503
+    /// `unavailable` with `Retry-After`. The push stays queued and may still be committed; its
+    /// resend then answers `duplicate` (ids are idempotency keys), so nothing is stored twice.
+    pub push_deadline: Duration,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +48,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             freshness: FreshnessThresholds::default(),
             enroll_per_minute: DEFAULT_ENROLL_PER_MINUTE,
+            push_deadline: DEFAULT_PUSH_DEADLINE,
         }
     }
 }

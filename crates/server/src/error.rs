@@ -69,6 +69,10 @@ pub enum ApiError {
     /// The database is unreachable; the caller may retry.
     #[error("service unavailable")]
     Unavailable,
+    /// The push writer did not answer within the push deadline: 503 `unavailable` with
+    /// `Retry-After` (the push may still be committed; a resend is safe).
+    #[error("push writer busy")]
+    Busy { retry_after_secs: u64 },
     /// Anything else; the detail was logged where it happened.
     #[error("internal error")]
     Internal,
@@ -95,7 +99,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,7 +122,7 @@ impl ApiError {
             ApiError::BatchTooLarge { .. } => ApiErrorCode::BatchTooLarge,
             ApiError::MethodNotAllowed => ApiErrorCode::MethodNotAllowed,
             ApiError::Timeout => ApiErrorCode::Timeout,
-            ApiError::Unavailable => ApiErrorCode::Unavailable,
+            ApiError::Unavailable | ApiError::Busy { .. } => ApiErrorCode::Unavailable,
             ApiError::Internal => ApiErrorCode::Internal,
         }
     }
@@ -193,6 +197,16 @@ impl ApiError {
                 "服务暂时不可用，请稍后重试",
                 "The service is temporarily unavailable; please try again",
             ),
+            ApiError::Busy { retry_after_secs } => {
+                return match lang {
+                    Lang::Zh => format!(
+                        "服务器正忙，报告仍保存在手机上，请 {retry_after_secs} 秒后重新发送"
+                    ),
+                    Lang::En => format!(
+                        "The server is busy; the reports stay on the phone: send them again in {retry_after_secs} seconds"
+                    ),
+                }
+            }
             ApiError::Internal => (
                 "服务器内部错误，请稍后重试",
                 "Internal server error; please try again later",
@@ -214,7 +228,7 @@ impl ApiError {
                     header::HeaderValue::from_static("Bearer"),
                 );
             }
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
                     header::HeaderValue::from(*retry_after_secs),

@@ -3,6 +3,12 @@
 //! The handler checks what needs no database ([`crate::store::push::prepare`]); the store's
 //! writer applies the push with others in one transaction and answers once it is committed
 //! (see [`crate::store::push`]). Messages are in the request's language.
+//!
+//! The handler waits for the writer at most [`crate::ServerConfig::push_deadline`] (10 s by
+//! default): past it, it answers 503 `unavailable` with `Retry-After:`
+//! [`PUSH_RETRY_AFTER_SECS`] rather than letting the request time out. The push stays queued
+//! and may still be committed; the phone keeps it in its outbox and resends it, and the resend
+//! answers `duplicate` for whatever was stored, so nothing is stored twice.
 
 use crate::auth::BearerHash;
 use crate::error::{request_lang, ApiError, ApiJson, ErrorBody};
@@ -13,6 +19,9 @@ use axum::http::HeaderMap;
 use axum::Json;
 use caremap_model::push::MAX_BATCH;
 use caremap_model::{MutationResult, PushRequest, PushResponse};
+
+/// Seconds a phone is told to wait (`Retry-After`) when the writer missed the push deadline.
+pub const PUSH_RETRY_AFTER_SECS: u64 = 5;
 
 /// Applies a batch of mutations in order; one result per mutation.
 #[utoipa::path(
@@ -25,7 +34,8 @@ use caremap_model::{MutationResult, PushRequest, PushResponse};
         (status = 200, description = "One result per mutation, in order: `applied` (stored and durable), `duplicate` (stored before) or `rejected` with `{code, message}`", body = PushResponse),
         (status = 400, description = "Not JSON of this shape (`invalid_json`), or more than 100 mutations (`batch_too_large`)", body = ErrorBody),
         (status = 401, description = "No working token (`unauthenticated`)", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; nothing was acknowledged", body = ErrorBody),
+        (status = 503, description = "The database is unavailable, or the write queue did not commit the push within the push deadline (10 s by default), `unavailable`; nothing was acknowledged: resend the same mutations after `Retry-After` seconds (those stored meanwhile answer `duplicate`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before resending (sent when the push deadline passed)"))),
     )
 )]
 pub async fn push(
@@ -42,13 +52,21 @@ pub async fn push(
     let mutations = request.mutations.iter().map(|m| prepare(m, now)).collect();
     // The token is checked by the store's writer, in the transaction that writes (one read per
     // group commit instead of one per request; a token revoked before the commit cannot write).
-    let results = state
-        .store
-        .push(PushBatch {
-            token_hash,
-            mutations,
-        })
-        .await?
+    let pushed = state.store.push(PushBatch {
+        token_hash,
+        mutations,
+    });
+    let results = tokio::time::timeout(state.config.push_deadline, pushed)
+        .await
+        .map_err(|_| {
+            tracing::warn!(
+                deadline_ms = state.config.push_deadline.as_millis() as u64,
+                "push writer missed the push deadline; answering 503"
+            );
+            ApiError::Busy {
+                retry_after_secs: PUSH_RETRY_AFTER_SECS,
+            }
+        })??
         .ok_or(ApiError::Unauthenticated)?;
     Ok(Json(PushResponse {
         results: results

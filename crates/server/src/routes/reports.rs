@@ -1,13 +1,16 @@
 //! `GET /api/v1/facilities/{id}/reports?days=N`: a facility's recent load reports, public.
 //!
-//! Residents and the health authority read the same history; it carries no reporter identity.
+//! Residents and the health authority read the same history, so it carries only what residents
+//! may see: no reporter identity, no free-text `note` (a doctor writes it for the health office,
+//! and it may name patients), and no report a later correction replaced (only the correction).
+//! The doctor's own history on the phone comes from the phone's outbox, not from here.
 
 use crate::error::{ApiError, ApiQuery, ErrorBody};
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use caremap_model::{FacilityId, ReportHistory, HISTORY_MAX_DAYS};
+use caremap_model::{FacilityId, ReportHistory, ReportRecord, HISTORY_MAX_DAYS};
 use chrono::Duration;
 use serde::Deserialize;
 
@@ -34,15 +37,15 @@ pub fn parse_days(raw: Option<&str>) -> Result<u32, ApiError> {
     }
 }
 
-/// The facility's reports of the last `days` days (by `as_of`), newest first, at most 1,000;
-/// corrected ones are marked `superseded`.
+/// The facility's reports of the last `days` days (by `as_of`), newest first, at most 1,000,
+/// without their notes; a report a correction replaced is left out (its correction is listed).
 #[utoipa::path(
     get,
     path = "/api/v1/facilities/{id}/reports",
     tag = "reports",
     params(("id" = String, Path, description = "Facility id (UUID)"), HistoryQuery),
     responses(
-        (status = 200, description = "The reports, newest first", body = ReportHistory),
+        (status = 200, description = "The reports, newest first, without `note` and without reports a correction replaced", body = ReportHistory),
         (status = 400, description = "The id is not a UUID (`invalid_id`) or `days` is not a number (`invalid_query`)", body = ErrorBody),
         (status = 404, description = "No such facility, or it was deleted (`not_found`)", body = ErrorBody),
     )
@@ -63,8 +66,21 @@ pub async fn history(
         _ => return Err(ApiError::NotFound),
     }
     let since = crate::store::now() - Duration::days(i64::from(days));
-    let reports = state.store.report_history(facility, since).await?;
+    let reports = state
+        .store
+        .report_history(facility, since)
+        .await?
+        .into_iter()
+        .filter(|r| !r.superseded)
+        .map(public)
+        .collect();
     Ok(Json(ReportHistory { facility, reports }))
+}
+
+/// A stored report as residents may see it: without its free-text note.
+fn public(mut record: ReportRecord) -> ReportRecord {
+    record.report.note = None;
+    record
 }
 
 #[cfg(test)]

@@ -260,8 +260,8 @@ pub trait Store: Send + Sync + 'static {
     /// every applied mutation is committed.
     async fn push(&self, batch: push::PushBatch) -> Result<push::Answer, StoreError>;
 
-    /// A facility's reports with `as_of` at or after `since`, newest first (by `as_of`, then
-    /// receipt), at most [`HISTORY_LIMIT`].
+    /// A facility's reports with `as_of` at or after `since` that no correction replaced,
+    /// newest first (by `as_of`, then receipt), at most [`HISTORY_LIMIT`].
     async fn report_history(
         &self,
         facility: FacilityId,

@@ -20,8 +20,8 @@
 //!    `rejected` `id_reused`;
 //! 2. a mutation that does not parse is `rejected` with the parser's error; then the account is
 //!    checked (a reporter only for the facilities of its scope, an admin for any, outreach teams
-//!    not at all: `forbidden_facility`, `forbidden_role`), then the time (`in_future`,
-//!    `too_old`);
+//!    not at all: `forbidden_facility`, `forbidden_role`), then the times (`recorded_at`:
+//!    `too_early`, `in_future`; `as_of`: `in_future`, `too_old`);
 //! 3. an unknown or deleted facility is `unknown_facility`; a `supersedes` that names no report
 //!    of the same facility is `unknown_superseded`;
 //! 4. otherwise the report and its idempotency record are written, and the report it corrects
@@ -86,13 +86,17 @@ pub struct PushBatch {
     pub mutations: Vec<Prepared>,
 }
 
-/// Checks a mutation without the database: parsing, the clock, its content hash.
+/// Checks a mutation without the database: parsing, the clock (its `recorded_at` and the
+/// report's `as_of`, so no time stored is one a database cannot read back), its content hash.
 pub fn prepare(mutation: &Mutation, now: DateTime<Utc>) -> Prepared {
     let parsed = mutation.parse().map(|parsed| match parsed {
         ParsedMutation::LoadReport(report) => report,
     });
     let on_time = match &parsed {
-        Ok(report) => report.check_time(now).map_err(MutationError::from),
+        Ok(report) => mutation
+            .check_time(now)
+            .and_then(|()| report.check_time(now))
+            .map_err(MutationError::from),
         Err(_) => Ok(()),
     };
     Prepared {

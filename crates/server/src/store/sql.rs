@@ -673,7 +673,7 @@ where
     ) -> Result<Vec<ReportRecord>, StoreError> {
         let rows: Vec<(DbId, String, DateTime<Utc>, StoredTime, bool)> = sqlx::query_as(
             "SELECT id, body, recorded_at, received_at, superseded FROM reports \
-             WHERE facility_id = $1 AND as_of >= $2 \
+             WHERE facility_id = $1 AND as_of >= $2 AND superseded = FALSE \
              ORDER BY as_of DESC, received_at DESC, id DESC LIMIT $3",
         )
         .bind(DbId::from(facility))

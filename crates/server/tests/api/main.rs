@@ -16,6 +16,7 @@ mod push_props;
 mod pwa;
 mod registry;
 mod reports;
+mod robust;
 mod serve;
 mod store;
 mod web;
