@@ -10,24 +10,50 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// A position in the server's change sequence. Opaque to clients: they store it and send it back.
+/// A position in the server's change sequence, and the database it belongs to. Opaque to
+/// clients: they store it and send it back.
+///
+/// Written `<seq>.<database id>` (`1042.9f3a0c1d2e4b5a69`: the id is 16 hex digits, made
+/// at random when the database was created), or `<seq>` alone for the start (`0`) and for
+/// cursors of servers before database ids. A server refuses (400 `invalid_cursor`) a cursor
+/// of another database, so a phone whose server was replaced or restored syncs again from the
+/// start instead of silently skipping what the new history numbered below its cursor.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(try_from = "String", into = "String")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "1042"))]
-pub struct Cursor(u64);
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "1042.9f3a0c1d2e4b5a69"))]
+pub struct Cursor(Position);
+
+/// What a cursor holds (a newtype, so the OpenAPI schema can say "a string").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Position {
+    seq: u64,
+    /// The database's id; 0 for none (the start, or a cursor from before ids).
+    db: u64,
+}
 
 impl Cursor {
     /// Before every change: a first sync starts here.
-    pub const START: Cursor = Cursor(0);
+    pub const START: Cursor = Cursor(Position { seq: 0, db: 0 });
 
+    /// A position without a database id (the form of servers before ids).
     pub fn from_seq(seq: u64) -> Self {
-        Cursor(seq)
+        Cursor(Position { seq, db: 0 })
+    }
+
+    /// A position in the history of the database `db` (0: none).
+    pub fn new(seq: u64, db: u64) -> Self {
+        Cursor(Position { seq, db })
     }
 
     pub fn seq(self) -> u64 {
-        self.0
+        self.0.seq
+    }
+
+    /// The id of the database the cursor belongs to, if it names one.
+    pub fn database(self) -> Option<u64> {
+        (self.0.db != 0).then_some(self.0.db)
     }
 }
 
@@ -43,11 +69,31 @@ impl FromStr for Cursor {
         if s.is_empty() {
             return Ok(Cursor::START);
         }
-        s.parse::<u64>()
+        let invalid = || InvalidCursor(s.chars().take(40).collect());
+        let (seq, db) = match s.split_once('.') {
+            None => (s, None),
+            Some((seq, db)) => (seq, Some(db)),
+        };
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(seq) {
+            return Err(invalid());
+        }
+        let seq = seq
+            .parse::<u64>()
             .ok()
             .filter(|n| i64::try_from(*n).is_ok())
-            .map(Cursor)
-            .ok_or_else(|| InvalidCursor(s.chars().take(40).collect()))
+            .ok_or_else(invalid)?;
+        let db = match db {
+            None => 0,
+            Some(db) if db.len() == 16 && db.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                u64::from_str_radix(db, 16).map_err(|_| invalid())?
+            }
+            Some(_) => return Err(invalid()),
+        };
+        if db == 0 && s.contains('.') {
+            return Err(invalid());
+        }
+        Ok(Cursor::new(seq, db))
     }
 }
 
@@ -60,13 +106,16 @@ impl TryFrom<String> for Cursor {
 
 impl From<Cursor> for String {
     fn from(c: Cursor) -> String {
-        c.0.to_string()
+        c.to_string()
     }
 }
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        match self.database() {
+            None => self.seq().fmt(f),
+            Some(db) => write!(f, "{}.{db:016x}", self.seq()),
+        }
     }
 }
 
@@ -140,6 +189,26 @@ mod tests {
     }
 
     #[test]
+    fn cursors_name_their_database() {
+        let c = Cursor::new(1042, 0x9f3a_0c1d_2e4b_5a69);
+        assert_eq!(c.to_string(), "1042.9f3a0c1d2e4b5a69");
+        assert_eq!("1042.9F3A0C1D2E4B5A69".parse::<Cursor>().unwrap(), c);
+        assert_eq!(c.database(), Some(0x9f3a_0c1d_2e4b_5a69));
+        assert_eq!(Cursor::from_seq(7).database(), None);
+        assert_eq!("7".parse::<Cursor>().unwrap(), Cursor::from_seq(7));
+        for bad in [
+            "1042.",
+            ".9f3a0c1d2e4b5a69",
+            "1042.9f3a",
+            "1042.0000000000000000",
+            "1.2.3",
+            "1042.zz3a0c1d2e4b5a69",
+        ] {
+            assert!(bad.parse::<Cursor>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn limits_are_clamped() {
         assert_eq!(PageLimit::clamped(None).get(), 500);
         assert_eq!(PageLimit::clamped(Some(0)).get(), 1);
@@ -148,8 +217,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn cursor_round_trips(seq in 0u64..=(i64::MAX as u64)) {
+        fn cursor_round_trips(seq in 0u64..=(i64::MAX as u64), db: u64) {
             let c = Cursor::from_seq(seq);
+            prop_assert_eq!(c.to_string().parse::<Cursor>().unwrap(), c);
+            let c = Cursor::new(seq, db);
             prop_assert_eq!(c.to_string().parse::<Cursor>().unwrap(), c);
         }
     }

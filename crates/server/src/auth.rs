@@ -6,23 +6,25 @@
 //!   (doctors may be offline for weeks) and revoked with their account.
 //! - [`Authenticated`] is the bearer-token extractor of `GET /api/v1/me`: a missing, unknown
 //!   or revoked token is `401 unauthenticated` with `WWW-Authenticate: Bearer`. `POST
-//!   /api/v1/push` only hashes the token ([`BearerHash`]); the store's push writer checks it in
-//!   the transaction that writes (see [`crate::store::push`]), with the same 401.
-//! - [`RateLimiter`] limits enrollment attempts per client address (token bucket).
+//!   /api/v1/push` takes [`BearerHash`]: a token that does not exist is refused before the
+//!   body is read; the store's push writer checks it again in the transaction that writes (see
+//!   [`crate::store::push`]), with the same 401.
+//! - [`AuthGate`] remembers working tokens and limits failed look-ups per client (429);
+//!   [`RateLimiter`] is its token bucket, and limits enrollment attempts too.
 //!
 //! Tokens and codes are never logged: log lines name the account id.
 
 use crate::error::ApiError;
 use crate::store::Account;
 use crate::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use chrono::Utc;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 // What codes and tokens are lives in the leaf module `credentials`; re-exported here, where the
 // command line, the routes and the tests have always found it.
@@ -58,11 +60,10 @@ impl FromRequestParts<AppState> for Authenticated {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let token_hash = sha256_hex(token);
-        let owner = state
-            .store
-            .authenticate(&token_hash)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let owner = state.gate.look_up(&state.store, ip, &token_hash).await?;
         let touch_due = owner
             .last_used_at
             .is_none_or(|at| Utc::now() - at >= TOUCH_INTERVAL);
@@ -74,54 +75,114 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// The SHA-256 hex of a request's bearer token, unchecked: `401 unauthenticated` (with
-/// `WWW-Authenticate: Bearer`) only when there is none. For `POST /api/v1/push`, whose token the
-/// store's writer checks in the transaction that writes.
+/// The SHA-256 hex of a request's bearer token, for `POST /api/v1/push`: extracted before the
+/// body is read, it refuses a token that does not exist (`401 unauthenticated`, with
+/// `WWW-Authenticate: Bearer`) without parsing the body or queueing anything. A token seen
+/// working recently is known from memory ([`AuthGate`]); any other costs one indexed read, and
+/// those reads that fail are rate-limited per client. The store's writer checks the token
+/// again in the transaction that writes (a revocation since is honoured there).
 #[derive(Debug, Clone)]
 pub struct BearerHash(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for BearerHash {
+impl FromRequestParts<AppState> for BearerHash {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        bearer_token(&parts.headers)
-            .map(|token| BearerHash(sha256_hex(token)))
-            .ok_or(ApiError::Unauthenticated)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let token_hash = sha256_hex(token);
+        if state.gate.known(&token_hash) {
+            return Ok(BearerHash(token_hash));
+        }
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        state.gate.look_up(&state.store, ip, &token_hash).await?;
+        Ok(BearerHash(token_hash))
     }
 }
 
-/// The client's address as the rate limiter sees it: the TCP peer (the server must be served
-/// with `into_make_service_with_connect_info::<SocketAddr>()`). IPv6 clients are keyed by their
-/// /64, which one subscriber usually holds whole. Without connection info (a test serving the
-/// bare router) every client shares one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientIp(pub IpAddr);
+/// Device tokens remembered as working for this long without a look-up.
+pub const KNOWN_TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
+/// Tokens remembered at most (then the oldest half is forgotten).
+const MAX_KNOWN_TOKENS: usize = 50_000;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(ClientIp(rate_key(ip)))
-    }
+/// What makes a bad bearer token cheap: the tokens seen working lately (by hash, for
+/// [`KNOWN_TOKEN_TTL`]), so a phone's push costs no read before the writer's, and a limit on
+/// the look-ups that fail, per client address (`--auth-failures-per-minute`, then 429
+/// `rate_limited` with `Retry-After`, before any read).
+#[derive(Debug)]
+pub struct AuthGate {
+    failures: RateLimiter,
+    known: Mutex<HashMap<String, Instant>>,
 }
 
-fn rate_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut octets = v6.octets();
-                octets[8..].fill(0);
-                IpAddr::V6(octets.into())
+impl AuthGate {
+    /// A gate allowing `failures_per_minute` failed look-ups per client a minute (0: no limit).
+    pub fn new(failures_per_minute: u32) -> Self {
+        AuthGate {
+            failures: RateLimiter::new(failures_per_minute),
+            known: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the token (hash) worked less than [`KNOWN_TOKEN_TTL`] ago.
+    pub fn known(&self, token_hash: &str) -> bool {
+        let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known
+            .get(token_hash)
+            .is_some_and(|at| at.elapsed() < KNOWN_TOKEN_TTL)
+    }
+
+    /// Remembers a token that works (it was just checked, or just issued).
+    pub fn remember(&self, token_hash: &str) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= MAX_KNOWN_TOKENS && !known.contains_key(token_hash) {
+            known.retain(|_, at| at.elapsed() < KNOWN_TOKEN_TTL);
+            if known.len() >= MAX_KNOWN_TOKENS {
+                let mut ages: Vec<Instant> = known.values().copied().collect();
+                ages.sort_unstable();
+                let cut = ages[ages.len() / 2];
+                known.retain(|_, at| *at > cut);
             }
-        },
-        v4 => v4,
+        }
+        known.insert(token_hash.to_owned(), Instant::now());
+    }
+
+    /// Forgets a token (the writer found it revoked).
+    pub fn forget(&self, token_hash: &str) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known.remove(token_hash);
+    }
+
+    /// Looks the token up: its owner, or 401 (the failure counted against `ip`), or 429 when
+    /// `ip` has failed too often lately (no read at all then).
+    pub async fn look_up(
+        &self,
+        store: &crate::store::SharedStore,
+        ip: IpAddr,
+        token_hash: &str,
+    ) -> Result<crate::store::TokenOwner, ApiError> {
+        self.failures
+            .peek(ip)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        match store.authenticate(token_hash).await? {
+            Some(owner) => {
+                self.remember(token_hash);
+                Ok(owner)
+            }
+            None => {
+                // Counted after the fact: the next look-up from `ip` may be refused.
+                let _ = self.failures.check(ip);
+                Err(ApiError::Unauthenticated)
+            }
+        }
     }
 }
+
+/// The client's address as the rate limiters see it: see [`crate::edge`] (behind a trusted
+/// reverse proxy, from its `Forwarded` / `X-Forwarded-For`).
+pub use crate::edge::ClientIp;
 
 /// A token bucket per client: `per_minute` attempts at once, refilled at `per_minute` a minute.
 #[derive(Debug)]
@@ -151,6 +212,29 @@ impl RateLimiter {
     /// Takes one attempt for `ip`, or says in how many whole seconds the next one is allowed.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
         self.check_at(ip, Instant::now())
+    }
+
+    /// Whether `ip` has an attempt left, without taking it; else in how many whole seconds.
+    pub fn peek(&self, ip: IpAddr) -> Result<(), u64> {
+        self.peek_at(ip, Instant::now())
+    }
+
+    fn peek_at(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let capacity = f64::from(self.per_minute);
+        let per_second = capacity / 60.0;
+        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(b) = buckets.get(&ip) else {
+            return Ok(());
+        };
+        let tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_second).min(capacity);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err((((1.0 - tokens) / per_second).ceil() as u64).max(1))
+        }
     }
 
     fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
@@ -208,31 +292,19 @@ mod tests {
     #[test]
     fn the_limiter_refuses_after_its_burst_and_refills() {
         let limiter = RateLimiter::new(3);
-        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let ip = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
         let start = Instant::now();
         for _ in 0..3 {
             assert_eq!(limiter.check_at(ip, start), Ok(()));
         }
         assert_eq!(limiter.check_at(ip, start), Err(20));
-        let other = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let other = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
         assert_eq!(limiter.check_at(other, start), Ok(()));
+        assert_eq!(limiter.peek_at(ip, start), Err(20));
+        assert_eq!(limiter.peek_at(other, start), Ok(()));
         let later = start + std::time::Duration::from_secs(21);
+        assert_eq!(limiter.peek_at(ip, later), Ok(()));
         assert_eq!(limiter.check_at(ip, later), Ok(()));
         assert!(RateLimiter::new(0).check_at(ip, start).is_ok());
-    }
-
-    #[test]
-    fn ipv6_clients_share_their_slash_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1"
-            .parse()
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        let b: IpAddr = "2001:db8:1:2:bbbb::9"
-            .parse()
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        assert_eq!(rate_key(a), rate_key(b));
-        let mapped: IpAddr = "::ffff:10.0.0.1"
-            .parse()
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        assert_eq!(rate_key(mapped), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
     }
 }

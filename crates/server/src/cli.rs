@@ -27,6 +27,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database: String,
 
+    /// PostgreSQL: seconds a statement may run before it is cancelled (0: no limit).
+    #[arg(long, global = true, env = "CAREMAP_STATEMENT_TIMEOUT_SECS", default_value_t = store::DEFAULT_STATEMENT_TIMEOUT.as_secs())]
+    pub statement_timeout_secs: u64,
+
+    /// Seconds a statement may wait for a lock (PostgreSQL's lock_timeout, SQLite's busy
+    /// timeout) before it fails.
+    #[arg(long, global = true, env = "CAREMAP_LOCK_TIMEOUT_SECS", default_value_t = store::DEFAULT_LOCK_TIMEOUT.as_secs())]
+    pub lock_timeout_secs: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -147,10 +156,29 @@ pub struct ServeArgs {
     /// (at least 1).
     #[arg(long, env = "CAREMAP_PUSH_DEADLINE_SECS", default_value_t = config::DEFAULT_PUSH_DEADLINE.as_secs())]
     pub push_deadline_secs: u64,
+    /// Failed bearer-token look-ups per client address a minute before 429 (0: no limit).
+    #[arg(long, env = "CAREMAP_AUTH_FAILURES_PER_MINUTE", default_value_t = config::DEFAULT_AUTH_FAILURES_PER_MINUTE)]
+    pub auth_failures_per_minute: u32,
+    /// Requests in progress at once; more are answered 503 with `Retry-After`.
+    #[arg(long, env = "CAREMAP_MAX_CONCURRENT_REQUESTS", default_value_t = config::DEFAULT_MAX_CONCURRENT)]
+    pub max_concurrent_requests: usize,
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose Forwarded / X-Forwarded-For
+    /// / X-Forwarded-Proto headers give the client's address and protocol (repeat, or
+    /// comma-separate in the env).
+    #[arg(long = "trusted-proxy", env = "CAREMAP_TRUSTED_PROXIES", value_delimiter = ',', value_parser = config::parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The URL people open, e.g. https://caremap.example.org (an https URL turns on HSTS).
+    #[arg(long, env = "CAREMAP_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let db = store::DbOptions {
+        statement_timeout: std::time::Duration::from_secs(cli.statement_timeout_secs),
+        lock_timeout: std::time::Duration::from_secs(cli.lock_timeout_secs),
+    };
+    let open = |url: &str| open(url.to_owned(), db);
     match cli.command {
         Command::Template => {
             print!("{}", import::CSV_TEMPLATE);
@@ -195,7 +223,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             format,
             skip_invalid,
-        } => import_file(&cli.database, &file, format, skip_invalid).await,
+        } => import_file(&cli.database, db, &file, format, skip_invalid).await,
         Command::Facility { command } => {
             let store = open(&cli.database).await?;
             facility(store, command).await
@@ -221,10 +249,10 @@ fn parse_size(raw: &str) -> Result<usize, String> {
     }
 }
 
-async fn open(url: &str) -> anyhow::Result<SharedStore> {
-    store::connect(url)
+async fn open(url: String, options: store::DbOptions) -> anyhow::Result<SharedStore> {
+    store::connect_with(&url, options)
         .await
-        .with_context(|| format!("cannot open the database {}", store::redact_url(url)))
+        .with_context(|| format!("cannot open the database {}", store::redact_url(&url)))
 }
 
 async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -245,6 +273,10 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
         freshness,
         enroll_per_minute: args.enroll_per_minute,
         push_deadline: std::time::Duration::from_secs(args.push_deadline_secs.max(1)),
+        auth_failures_per_minute: args.auth_failures_per_minute,
+        max_concurrent: args.max_concurrent_requests.max(1),
+        trusted_proxies: args.trusted_proxies,
+        public_url: args.public_url,
         ..ServerConfig::default()
     };
     let state = AppState::new(store, config);
@@ -296,6 +328,7 @@ async fn shutdown_signal() {
 
 async fn import_file(
     database: &str,
+    db: store::DbOptions,
     file: &std::path::Path,
     format: Option<Format>,
     skip_invalid: bool,
@@ -309,7 +342,7 @@ async fn import_file(
             return Ok(ExitCode::FAILURE);
         }
     };
-    let store = open(database).await?;
+    let store = open(database.to_owned(), db).await?;
     let outcome = import::apply(store.as_ref(), parsed, skip_invalid).await;
     let resources = || {
         let memory = import::report::peak_memory().map_or_else(

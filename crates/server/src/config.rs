@@ -14,6 +14,10 @@ pub const DEFAULT_ENROLL_PER_MINUTE: u32 = 10;
 /// Longest `POST /api/v1/push` waits for the push writer (see [`ServerConfig::push_deadline`]):
 /// well inside the request timeout (30 s), so a phone hears 503 with `Retry-After`, not 408.
 pub const DEFAULT_PUSH_DEADLINE: Duration = Duration::from_secs(10);
+/// Failed authentications (unknown or revoked bearer tokens) a client may make a minute.
+pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 30;
+/// Requests served at once before more are shed with 503 (see [`ServerConfig::max_concurrent`]).
+pub const DEFAULT_MAX_CONCURRENT: usize = 512;
 
 /// Settings of the HTTP app (not of the listener or the database).
 #[derive(Debug, Clone)]
@@ -36,6 +40,18 @@ pub struct ServerConfig {
     /// `unavailable` with `Retry-After`. The push stays queued and may still be committed; its
     /// resend then answers `duplicate` (ids are idempotency keys), so nothing is stored twice.
     pub push_deadline: Duration,
+    /// Bearer-token look-ups that fail (unknown, revoked) a client address may cause a minute
+    /// (a burst of as many, refilled evenly), then 429 `rate_limited`; 0 for no limit.
+    pub auth_failures_per_minute: u32,
+    /// Requests in progress at once; one more is answered 503 `unavailable` with
+    /// `Retry-After` at once (load shedding) instead of queueing.
+    pub max_concurrent: usize,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` headers are
+    /// believed (see [`crate::edge`]); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The address people reach the server at, e.g. `https://caremap.example.org`; an
+    /// `https` URL makes every answer carry HSTS.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -49,8 +65,20 @@ impl Default for ServerConfig {
             freshness: FreshnessThresholds::default(),
             enroll_per_minute: DEFAULT_ENROLL_PER_MINUTE,
             push_deadline: DEFAULT_PUSH_DEADLINE,
+            auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+            trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
+}
+
+/// Parses `--trusted-proxy`: an address (`10.0.0.1`, `::1`) or a network (`10.0.0.0/8`).
+pub fn parse_trusted_proxy(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("expected an IP address or a network such as 10.0.0.0/8, not “{raw}”"))
 }
 
 /// The origin (scheme, host, port) tiles are loaded from, as a CSP source expression.
@@ -90,5 +118,15 @@ mod tests {
         );
         assert_eq!(tile_origin("/tiles/{z}/{x}/{y}.png"), None);
         assert_eq!(tile_origin("https://bad host/{z}"), None);
+    }
+
+    #[test]
+    fn trusted_proxies() {
+        let net = parse_trusted_proxy("10.0.0.0/8").expect("network");
+        assert!(net.contains(&"10.1.2.3".parse::<std::net::IpAddr>().expect("ip")));
+        let one = parse_trusted_proxy(" 192.0.2.7 ").expect("address");
+        assert_eq!(one.to_string(), "192.0.2.7/32");
+        assert!(parse_trusted_proxy("::1").is_ok());
+        assert!(parse_trusted_proxy("proxy.local").is_err());
     }
 }

@@ -219,6 +219,12 @@ impl ApiError {
         ErrorBody::new(self.code(), self.message(lang))
     }
 
+    /// The response in `lang` (handlers return the error itself; the [`localize`] middleware
+    /// picks the language).
+    pub fn render_in(&self, lang: Lang) -> Response {
+        self.render(lang)
+    }
+
     fn render(&self, lang: Lang) -> Response {
         let mut response = (self.status(), Json(self.body(lang))).into_response();
         match self {
@@ -258,7 +264,13 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(err: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
         match &err {
-            StoreError::CursorAhead(_) => ApiError::InvalidCursor,
+            StoreError::CursorAhead(_) | StoreError::CursorForeign(_) => ApiError::InvalidCursor,
+            StoreError::Busy(_) => {
+                tracing::warn!(error = %err, "push not stored: the database is busy");
+                ApiError::Busy {
+                    retry_after_secs: crate::store::push::RETRY_AFTER_SECS,
+                }
+            }
             StoreError::WriterGone => {
                 tracing::error!(error = %err, "push writer unavailable");
                 ApiError::Unavailable

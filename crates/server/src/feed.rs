@@ -14,24 +14,37 @@
 //!   compression of the record layout) when first asked for;
 //! - either way the bytes are kept, so a page is compressed once, however many phones ask.
 //!
+//! The record layout (`format=records`, the default) is kept the same way, compressed at
+//! brotli 5 on first request (what the compression layer would spend on every request).
+//!
+//! **Arbitrary pages cannot push the first-sync pages out.** The cache has two parts: the
+//! *chain* (pages at the layout's canonical limit, [`ColumnarPage::PAGE_LIMIT`] for columns and
+//! the default 500 for records, from the start or from a cursor that a chain page gave), at
+//! most [`MAX_CHAIN`] pages, and everything else, at most [`MAX_OTHER`]. A request with a
+//! `since`/`limit` pair of its own lands in the second part and can only evict its kind; the
+//! chain's cursors are only ever made by the server, from its own pages.
+//!
 //! A page is known by what identifies its content: where it starts (`since`), its cursor, how
 //! many records it holds and whether more follow. Every change takes a new sequence number
 //! larger than any before, so a facility changed after the page was made leaves the range
 //! `(since, cursor]` (the page then holds fewer records, or reaches further) and no record can
-//! enter it: equal keys are equal pages. Entries are dropped oldest first beyond
-//! [`MAX_ENTRIES`].
+//! enter it: equal keys are equal pages (cursors name the database, so two databases' pages
+//! never share a key either). Entries are dropped oldest first within their part.
 
 use crate::error::ApiError;
 use crate::store::{RawPage, SharedStore};
 use caremap_model::{ColumnarPage, Cursor, PageLimit};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Pages kept (a page of 5,000 facilities is about 150 KB at brotli 11).
-const MAX_ENTRIES: usize = 400;
+/// First-sync pages kept (a page of 5,000 facilities is about 150 KB at brotli 11; 400 pages
+/// are a registry of 200,000 in records of 500, or several versions of its columnar chain).
+pub const MAX_CHAIN: usize = 600;
+/// Other pages kept.
+pub const MAX_OTHER: usize = 200;
 
 /// Brotli's best quality and largest standard window (what browsers decode): for the pages of
 /// a first sync, made in the background.
@@ -45,9 +58,29 @@ const WINDOW_BITS: u32 = 24;
 /// keep a core compressing. Meanwhile a changed page goes out as its brotli-5 copy.
 const MIN_WARM_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
+/// The layouts of a registry page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// `format=records`: [`caremap_model::RegistryPage`].
+    Records,
+    /// `format=columns`: [`ColumnarPage`].
+    Columns,
+}
+
+impl Layout {
+    /// The limit a first sync in this layout pages with.
+    pub fn canonical_limit(self) -> PageLimit {
+        match self {
+            Layout::Records => PageLimit::DEFAULT,
+            Layout::Columns => PageLimit::clamped(Some(ColumnarPage::PAGE_LIMIT)),
+        }
+    }
+}
+
 /// What identifies a page's content (see the module's documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageKey {
+    layout: Layout,
     since: Cursor,
     cursor: Cursor,
     records: usize,
@@ -55,8 +88,9 @@ pub struct PageKey {
 }
 
 impl PageKey {
-    pub fn of(since: Cursor, page: &RawPage) -> Self {
+    pub fn of(layout: Layout, since: Cursor, page: &RawPage) -> Self {
         PageKey {
+            layout,
             since,
             cursor: page.cursor,
             records: page.items.len(),
@@ -84,61 +118,128 @@ pub struct FeedCache {
 
 #[derive(Default)]
 struct Inner {
+    chain: Part,
+    other: Part,
+    /// The cursors chain pages gave (where the next first-sync page starts).
+    chain_cursors: HashSet<(Layout, Cursor)>,
+}
+
+/// Pages kept, dropped oldest first beyond a capacity.
+#[derive(Default)]
+struct Part {
     entries: HashMap<PageKey, Compressed>,
     order: VecDeque<PageKey>,
+}
+
+impl Part {
+    fn insert(&mut self, key: PageKey, compressed: Compressed, capacity: usize) {
+        if self.entries.insert(key, compressed).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
+    }
 }
 
 impl FeedCache {
     fn get(&self, key: &PageKey) -> Option<Compressed> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.entries.get(key).cloned()
+        inner
+            .chain
+            .entries
+            .get(key)
+            .or_else(|| inner.other.entries.get(key))
+            .cloned()
     }
 
-    fn insert(&self, key: PageKey, compressed: Compressed) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.entries.insert(key, compressed).is_none() {
-            inner.order.push_back(key);
+    /// Whether a request of `limit` from `since` walks a first sync's chain.
+    fn in_chain(&self, layout: Layout, since: Cursor, limit: PageLimit) -> bool {
+        if limit != layout.canonical_limit() {
+            return false;
         }
-        while inner.order.len() > MAX_ENTRIES {
-            if let Some(old) = inner.order.pop_front() {
-                inner.entries.remove(&old);
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        since == Cursor::START || inner.chain_cursors.contains(&(layout, since))
+    }
+
+    fn insert(&self, key: PageKey, compressed: Compressed, chain: bool) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if chain {
+            if key.has_more {
+                if inner.chain_cursors.len() >= 4 * MAX_CHAIN {
+                    inner.chain_cursors.clear();
+                }
+                inner.chain_cursors.insert((key.layout, key.cursor));
             }
+            inner.other.entries.remove(&key);
+            inner.chain.insert(key, compressed, MAX_CHAIN);
+        } else {
+            inner.other.insert(key, compressed, MAX_OTHER);
         }
     }
 
     /// How many pages are kept.
     pub fn len(&self) -> usize {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.entries.len()
+        inner.chain.entries.len() + inner.other.entries.len()
+    }
+
+    /// How many first-sync pages are kept.
+    pub fn chain_len(&self) -> usize {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.chain.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The brotli quality the page `since` → `page` is kept at, if it is kept.
+    /// The brotli quality the columnar page `since` → `page` is kept at, if it is kept.
     pub fn quality(&self, since: Cursor, page: &RawPage) -> Option<u32> {
-        self.get(&PageKey::of(since, page)).map(|c| c.quality)
+        self.get(&PageKey::of(Layout::Columns, since, page))
+            .map(|c| c.quality)
     }
 
-    /// The page's columnar JSON, brotli-compressed: as kept, or made now at a quick quality
-    /// and kept. A page from the start that was not kept means the first-sync chain changed:
-    /// a warm-up of `store`'s chain starts in the background.
+    /// The columnar page of a request from `since` with `limit`, brotli-compressed: as kept,
+    /// or made now at a quick quality and kept. A page from the start that was not kept means
+    /// the first-sync chain changed: a warm-up of `store`'s chain starts in the background.
     pub async fn brotli(
         self: &Arc<Self>,
         store: &SharedStore,
         since: Cursor,
+        limit: PageLimit,
         page: RawPage,
     ) -> Result<Arc<[u8]>, ApiError> {
-        let key = PageKey::of(since, &page);
+        let key = PageKey::of(Layout::Columns, since, &page);
         if let Some(kept) = self.get(&key) {
             return Ok(kept.bytes);
         }
         if since == Cursor::START {
             self.clone().start_warm(store.clone());
         }
-        let compressed = compress_page(page, QUICK).await?;
-        self.insert(key, compressed.clone());
+        let chain = self.in_chain(Layout::Columns, since, limit);
+        let compressed = compress_page(Layout::Columns, page, QUICK).await?;
+        self.insert(key, compressed.clone(), chain);
+        Ok(compressed.bytes)
+    }
+
+    /// The record-layout page of a request from `since` with `limit`, brotli-compressed: as
+    /// kept, or made now (brotli 5) and kept.
+    pub async fn records_brotli(
+        &self,
+        since: Cursor,
+        limit: PageLimit,
+        page: RawPage,
+    ) -> Result<Arc<[u8]>, ApiError> {
+        let key = PageKey::of(Layout::Records, since, &page);
+        if let Some(kept) = self.get(&key) {
+            return Ok(kept.bytes);
+        }
+        let chain = self.in_chain(Layout::Records, since, limit);
+        let compressed = compress_page(Layout::Records, page, QUICK).await?;
+        self.insert(key, compressed.clone(), chain);
         Ok(compressed.bytes)
     }
 
@@ -179,10 +280,10 @@ impl FeedCache {
                 }
             };
             let (cursor, has_more) = (page.cursor, page.has_more);
-            let key = PageKey::of(since, &page);
+            let key = PageKey::of(Layout::Columns, since, &page);
             if self.get(&key).is_none_or(|kept| kept.quality < BEST) {
-                match compress_page(page, BEST).await {
-                    Ok(compressed) => self.insert(key, compressed),
+                match compress_page(Layout::Columns, page, BEST).await {
+                    Ok(compressed) => self.insert(key, compressed, true),
                     Err(err) => {
                         tracing::warn!(error = ?err, "feed warm-up stopped");
                         return;
@@ -216,8 +317,17 @@ fn internal(what: &str, err: &dyn std::fmt::Display) -> ApiError {
     ApiError::Internal
 }
 
-async fn compress_page(page: RawPage, quality: u32) -> Result<Compressed, ApiError> {
-    let json = columnar_json(page)?;
+async fn compress_page(
+    layout: Layout,
+    page: RawPage,
+    quality: u32,
+) -> Result<Compressed, ApiError> {
+    let json = match layout {
+        Layout::Columns => columnar_json(page)?,
+        Layout::Records => {
+            serde_json::to_vec(&page).map_err(|err| internal("encoding a page", &err))?
+        }
+    };
     let bytes = tokio::task::spawn_blocking(move || compress(&json, quality))
         .await
         .map_err(|err| internal("compressing a page", &err))??;
@@ -283,8 +393,15 @@ mod tests {
         let cache = Arc::new(FeedCache::default());
         let ids = ["6b1f3c2e-8d4a-4f0b-9a57-2c1e0d3b7e91"];
         let since = Cursor::from_seq(3);
-        let first = cache.brotli(&store, since, page(5, &ids)).await.unwrap();
-        let again = cache.brotli(&store, since, page(5, &ids)).await.unwrap();
+        let limit = PageLimit::clamped(Some(ColumnarPage::PAGE_LIMIT));
+        let first = cache
+            .brotli(&store, since, limit, page(5, &ids))
+            .await
+            .unwrap();
+        let again = cache
+            .brotli(&store, since, limit, page(5, &ids))
+            .await
+            .unwrap();
         assert!(Arc::ptr_eq(&first, &again), "the kept bytes are sent again");
         assert_eq!(cache.len(), 1);
         assert_eq!(cache.quality(since, &page(5, &ids)), Some(QUICK));
@@ -295,7 +412,10 @@ mod tests {
 
         // Another content under another key: a longer page from the same start.
         let two = [ids[0], "0b5ea0a4-1c4f-4b9e-8a43-3d2f6a1b9c7e"];
-        let longer = cache.brotli(&store, since, page(6, &two)).await.unwrap();
+        let longer = cache
+            .brotli(&store, since, limit, page(6, &two))
+            .await
+            .unwrap();
         assert!(!Arc::ptr_eq(&first, &longer));
         assert_eq!(decode(&longer).items.len(), 2);
         assert_eq!(cache.len(), 2);
@@ -317,9 +437,58 @@ mod tests {
         cache.warm(store.clone()).await;
         assert_eq!(cache.quality(Cursor::START, &first), Some(BEST));
         let bytes = cache
-            .brotli(&store, Cursor::START, first.clone())
+            .brotli(&store, Cursor::START, limit, first.clone())
             .await
             .unwrap();
         assert_eq!(decode(&bytes), first.parse().unwrap());
+    }
+
+    #[tokio::test]
+    async fn arbitrary_pages_cannot_evict_the_first_sync_chain() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("feed.sqlite").display());
+        let store = crate::store::connect(&url).await.expect("store");
+        crate::demo::seed(store.as_ref(), false)
+            .await
+            .expect("seed");
+        let cache = Arc::new(FeedCache::default());
+        // A first sync in records of the default 500: the chain.
+        let limit = Layout::Records.canonical_limit();
+        let mut since = Cursor::START;
+        let mut chain = Vec::new();
+        loop {
+            let page = store.registry_page_raw(since, limit).await.unwrap();
+            let bytes = cache
+                .records_brotli(since, limit, page.clone())
+                .await
+                .unwrap();
+            chain.push((since, page.clone(), bytes));
+            if !page.has_more {
+                break;
+            }
+            since = page.cursor;
+        }
+        assert_eq!(cache.chain_len(), chain.len());
+        // A flood of pages of odd since/limit pairs, many more than the cache holds.
+        let mut odd = 0;
+        'flood: for seq in 1..400u64 {
+            for n in [3u32, 7, 11] {
+                let (since, limit) = (Cursor::from_seq(seq), PageLimit::clamped(Some(n)));
+                let page = store.registry_page_raw(since, limit).await.unwrap();
+                cache.records_brotli(since, limit, page).await.unwrap();
+                odd += 1;
+                if odd > 2 * MAX_OTHER {
+                    break 'flood;
+                }
+            }
+        }
+        assert_eq!(cache.len(), chain.len() + MAX_OTHER);
+        for (since, page, bytes) in chain {
+            let again = cache.records_brotli(since, limit, page).await.unwrap();
+            assert!(
+                Arc::ptr_eq(&bytes, &again),
+                "the first-sync page is still kept"
+            );
+        }
     }
 }

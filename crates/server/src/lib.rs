@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod export;
 pub mod feed;
@@ -40,6 +41,10 @@ pub struct AppState {
     pub enroll_limiter: Arc<auth::RateLimiter>,
     /// The columnar registry pages, brotli-compressed once (`format=columns`).
     pub feed_cache: Arc<feed::FeedCache>,
+    /// Working tokens remembered, failed authentications limited per client.
+    pub gate: Arc<auth::AuthGate>,
+    /// `/health`'s facility count, kept between changes.
+    pub health: Arc<routes::health::HealthCount>,
 }
 
 impl AppState {
@@ -64,6 +69,8 @@ impl AppState {
         AppState {
             store,
             enroll_limiter: Arc::new(auth::RateLimiter::new(config.enroll_per_minute)),
+            gate: Arc::new(auth::AuthGate::new(config.auth_failures_per_minute)),
+            health: Arc::default(),
             config: Arc::new(config),
             csp,
             pwa_built,

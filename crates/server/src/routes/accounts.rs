@@ -37,17 +37,20 @@ pub async fn enroll(
     // The model's rule, clipped rather than refused: a label is never worth a failed enrollment.
     let device = request.device.as_deref().and_then(DeviceName::clip);
     let token = auth::new_token()?;
+    let token_hash = auth::sha256_hex(&token);
     let account = state
         .store
         .enroll(
             &auth::code_hash(&code),
-            &auth::sha256_hex(&token),
+            &token_hash,
             device.as_ref().map(DeviceName::as_str),
         )
         .await?;
     match account {
         Some(account) => {
             tracing::info!(account = account.id, "device enrolled");
+            // Its first push needs no look-up.
+            state.gate.remember(&token_hash);
             Ok(Json(EnrollResponse {
                 token,
                 account: account.info(),
@@ -69,6 +72,7 @@ pub async fn enroll(
     responses(
         (status = 200, description = "The account", body = AccountInfo),
         (status = 401, description = "No working token (`unauthenticated`)", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address (`rate_limited`); see `Retry-After`", body = ErrorBody),
     )
 )]
 pub async fn me(

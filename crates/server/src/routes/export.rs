@@ -33,6 +33,7 @@ static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
             ("application/xml; charset=utf-8"),
         )),
         (status = 401, description = "No working token (`unauthenticated`)", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address (`rate_limited`); see `Retry-After`", body = ErrorBody),
         (status = 403, description = "The token's account is not an admin (`forbidden`)", body = ErrorBody),
         (status = 404, description = "Unknown format (`not_found`)", body = ErrorBody),
     )

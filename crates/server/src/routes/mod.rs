@@ -14,7 +14,8 @@ pub mod reports;
 pub mod static_files;
 
 use crate::error::{localize, ApiError};
-use crate::{security, AppState};
+use crate::{edge, security, AppState};
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{any, get, post};
@@ -57,6 +58,9 @@ pub fn app(state: AppState) -> Router {
     for layer in security::header_layers(state.csp.clone()) {
         router = router.layer(layer);
     }
+    // Client address and TLS (behind a trusted proxy, from its headers), HSTS, no-store.
+    router = router.layer(middleware::from_fn_with_state(state.clone(), edge::edge));
+    let max_concurrent = state.config.max_concurrent.max(1);
     router
         .layer(
             ServiceBuilder::new()
@@ -70,6 +74,16 @@ pub fn app(state: AppState) -> Router {
                         .br(true)
                         .quality(CompressionLevel::Precise(6)),
                 ),
+        )
+        // Outermost: beyond `max_concurrent` requests in progress (one semaphore for every
+        // route), the next is answered 503 with `Retry-After` at once instead of queueing.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(edge::shed))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    max_concurrent,
+                )),
         )
         .with_state(state)
 }

@@ -21,7 +21,7 @@ use caremap_model::push::MAX_BATCH;
 use caremap_model::{MutationResult, PushRequest, PushResponse};
 
 /// Seconds a phone is told to wait (`Retry-After`) when the writer missed the push deadline.
-pub const PUSH_RETRY_AFTER_SECS: u64 = 5;
+pub const PUSH_RETRY_AFTER_SECS: u64 = crate::store::push::RETRY_AFTER_SECS;
 
 /// Applies a batch of mutations in order; one result per mutation.
 #[utoipa::path(
@@ -33,7 +33,8 @@ pub const PUSH_RETRY_AFTER_SECS: u64 = 5;
     responses(
         (status = 200, description = "One result per mutation, in order: `applied` (stored and durable), `duplicate` (stored before) or `rejected` with `{code, message}`", body = PushResponse),
         (status = 400, description = "Not JSON of this shape (`invalid_json`), or more than 100 mutations (`batch_too_large`)", body = ErrorBody),
-        (status = 401, description = "No working token (`unauthenticated`)", body = ErrorBody),
+        (status = 401, description = "No working token (`unauthenticated`): refused before the body is read when the token does not exist", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address (`rate_limited`); see `Retry-After`", body = ErrorBody),
         (status = 503, description = "The database is unavailable, or the write queue did not commit the push within the push deadline (10 s by default), `unavailable`; nothing was acknowledged: resend the same mutations after `Retry-After` seconds (those stored meanwhile answer `duplicate`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before resending (sent when the push deadline passed)"))),
     )
@@ -53,7 +54,7 @@ pub async fn push(
     // The token is checked by the store's writer, in the transaction that writes (one read per
     // group commit instead of one per request; a token revoked before the commit cannot write).
     let pushed = state.store.push(PushBatch {
-        token_hash,
+        token_hash: token_hash.clone(),
         mutations,
     });
     let results = tokio::time::timeout(state.config.push_deadline, pushed)
@@ -66,8 +67,12 @@ pub async fn push(
             ApiError::Busy {
                 retry_after_secs: PUSH_RETRY_AFTER_SECS,
             }
-        })??
-        .ok_or(ApiError::Unauthenticated)?;
+        })??;
+    let Some(results) = results else {
+        // Revoked since it was last seen working: the next push looks it up again.
+        state.gate.forget(&token_hash);
+        return Err(ApiError::Unauthenticated);
+    };
     Ok(Json(PushResponse {
         results: results
             .into_iter()

@@ -90,6 +90,10 @@ pub enum StoreError {
     /// replaced or restored from a backup). The client must sync again from the start.
     #[error("cursor {0} is ahead of the last change")]
     CursorAhead(Cursor),
+    /// The cursor names another database (the server's was replaced, or restored and given a
+    /// new id): the client must sync again from the start.
+    #[error("cursor {0} belongs to another database")]
+    CursorForeign(Cursor),
     #[error("cannot create the database directory {path}: {source}")]
     CreateDir {
         path: String,
@@ -98,6 +102,12 @@ pub enum StoreError {
     /// The store's push writer has stopped (the store is shutting down, or a bug).
     #[error("the push writer has stopped")]
     WriterGone,
+    /// The database was busy, locked or unreachable for a push's group: retry later.
+    #[error("database busy or unavailable: {0}")]
+    Busy(String),
+    /// The push writer panicked on this push (a bug); the others of its group were stored.
+    #[error("the push writer panicked on this push")]
+    Panicked,
 }
 
 /// An account as stored.
@@ -198,6 +208,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many facilities are live (not deleted).
     async fn count(&self) -> Result<u64, StoreError>;
+
+    /// The number of the last change (0 before any): one row read, so a cheap sign that the
+    /// database answers (`/health`). The default, for stores without a sequence, counts.
+    async fn last_change(&self) -> Result<u64, StoreError> {
+        self.count().await
+    }
 
     /// Whether any live facility is demo data.
     async fn has_demo_data(&self) -> Result<bool, StoreError>;
@@ -352,9 +368,40 @@ impl RawPage {
 /// The store shared by the handlers.
 pub type SharedStore = Arc<dyn Store>;
 
+/// How long a statement may run, and wait for a lock, before the database cancels it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbOptions {
+    /// PostgreSQL's `statement_timeout` on every connection (0: none).
+    pub statement_timeout: std::time::Duration,
+    /// PostgreSQL's `lock_timeout` (row, table and advisory locks) on every connection, and
+    /// SQLite's busy timeout (waiting for the file's write lock).
+    pub lock_timeout: std::time::Duration,
+}
+
+/// Default [`DbOptions::statement_timeout`]: longer than any statement of an import or export
+/// of 200,000 facilities, short enough that a stuck one ends.
+pub const DEFAULT_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Default [`DbOptions::lock_timeout`]: the push deadline (a push waiting longer is answered
+/// 503 anyway).
+pub const DEFAULT_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+}
+
 /// Opens the database `url` names (`sqlite:…` or `postgres://…`/`postgresql://…`) and runs the
-/// migrations. An SQLite file's directory is created when missing.
+/// migrations, with the default [`DbOptions`]. An SQLite file's directory is created when missing.
 pub async fn connect(url: &str) -> Result<SharedStore, StoreError> {
+    connect_with(url, DbOptions::default()).await
+}
+
+/// [`connect`] with the given timeouts.
+pub async fn connect_with(url: &str, options: DbOptions) -> Result<SharedStore, StoreError> {
     let store: SharedStore = if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_file_dir(url) {
             std::fs::create_dir_all(&dir).map_err(|source| StoreError::CreateDir {
@@ -362,9 +409,9 @@ pub async fn connect(url: &str) -> Result<SharedStore, StoreError> {
                 source,
             })?;
         }
-        Arc::new(sqlite::SqliteStore::connect(url).await?)
+        Arc::new(sqlite::SqliteStore::connect_with(url, options).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(postgres::PostgresStore::connect(url).await?)
+        Arc::new(postgres::PostgresStore::connect_with(url, options).await?)
     } else {
         return Err(StoreError::UnsupportedUrl(redact_url(url)));
     };
@@ -678,22 +725,31 @@ pub(crate) fn report_record(
 }
 
 /// Builds a page from rows read with `LIMIT limit + 1`: the extra row only says there is more.
+/// Cursors name `database` (the store's id, 0 when it has none); `since` must name the same
+/// database, or none (the start, a cursor of a server before database ids).
 pub(crate) fn page_from_rows(
     rows: Vec<Row>,
     last_seq: i64,
     since: Cursor,
     limit: PageLimit,
+    database: u64,
 ) -> Result<RawPage, StoreError> {
+    if since.database().is_some_and(|db| db != database) {
+        return Err(StoreError::CursorForeign(since));
+    }
     if cursor_seq(since) > last_seq {
         return Err(StoreError::CursorAhead(since));
     }
     let limit = limit.get() as usize;
     let has_more = rows.len() > limit;
-    let mut cursor = since;
+    let mut cursor = match since.seq() {
+        0 => Cursor::START,
+        seq => Cursor::new(seq, database),
+    };
     let mut items = Vec::with_capacity(rows.len().min(limit));
     for row in rows.into_iter().take(limit) {
         let (seq, record) = row.into_raw()?;
-        cursor = Cursor::from_seq(seq);
+        cursor = Cursor::new(seq, database);
         items.push(record);
     }
     Ok(RawPage {

@@ -9,6 +9,10 @@
 //! committed in the same order. Registry writes are rare (imports, edits by the health office),
 //! so the lock costs nothing that matters; reads take no lock.
 //!
+//! Every connection has `statement_timeout` and `lock_timeout` set ([`super::DbOptions`]): a
+//! statement stuck behind a lock or a slow plan ends with an error instead of holding a
+//! connection (and the writers' lock) for ever.
+//!
 //! Pushes change the registry too (a facility's status takes a sequence number), so they take
 //! the same lock. Each server process has one push writer ([`super::push::PushQueue`]) that
 //! commits whatever pushes are queued in one transaction (group commit), as on SQLite; several
@@ -22,8 +26,9 @@ use caremap_model::FacilityId;
 use chrono::{DateTime, Utc};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgPoolOptions, PgQueryResult, PgTypeInfo, PgValueRef};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult, PgTypeInfo, PgValueRef};
 use sqlx::{Database, Decode, Encode, PgPool, Postgres, Row as _, Transaction, Type};
+use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -43,12 +48,29 @@ struct Writer {
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names (it must exist).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, super::DbOptions::default()).await
+    }
+
+    /// [`PostgresStore::connect`] with `statement_timeout` and `lock_timeout` set on every
+    /// connection. The push writer gets a connection of its own (a one-connection pool), so a
+    /// group commit never waits for one behind the requests' reads, and reads never wait for
+    /// the writer.
+    pub async fn connect_with(url: &str, options: super::DbOptions) -> Result<Self, StoreError> {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).to_string();
+        let connect = PgConnectOptions::from_str(url)?.options([
+            ("statement_timeout", millis(options.statement_timeout)),
+            ("lock_timeout", millis(options.lock_timeout)),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect_with(connect.clone())
             .await?;
-        let pushes = PushQueue::start(Writer { pool: pool.clone() });
+        let writer = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(connect);
+        let pushes = PushQueue::start(Writer { pool: writer });
         Ok(SqlStore::new(pool, pushes))
     }
 }
@@ -142,6 +164,20 @@ impl ApplyGroup for Writer {
         let received_at = now();
         let wanted = push::wanted(batches);
         let mut known = Known::default();
+        // A revocation racing this group: every revocation (of an account, or of its tokens
+        // for a new code) first locks the account's row FOR UPDATE. Sharing those rows makes it
+        // wait for this commit, or this wait for its; the read of the tokens below is a new
+        // statement, so a revocation committed meanwhile is seen. Either way no push writes
+        // after the revocation that stops it. (Accounts in id order: no deadlock between
+        // groups and revocations.)
+        sqlx::query(
+            "SELECT a.id FROM accounts a WHERE a.id IN \
+             (SELECT t.account_id FROM device_tokens t WHERE t.token_hash = ANY($1)) \
+             ORDER BY a.id FOR SHARE OF a",
+        )
+        .bind(&wanted.tokens)
+        .execute(&mut *tx)
+        .await?;
         let rows = sqlx::query(
             "SELECT t.token_hash, t.last_used_at, a.id, a.role, a.scope FROM device_tokens t \
              JOIN accounts a ON a.id = t.account_id \

@@ -36,8 +36,14 @@
 //! no correction replaced; a facility whose status changed takes the next change-sequence number
 //! and version + 1, so phones pull it like an edit.
 //!
-//! When a group's transaction fails, its pushes are retried one by one, so one push that trips
-//! the database cannot fail the others.
+//! When a group's transaction fails on its data (a constraint, a value that does not encode or
+//! decode) or the code panics on it, its pushes are retried one by one, so one push that trips
+//! the database or the code fails alone (500 `internal`), the others are stored; the fallback
+//! stops after [`FALLBACK_BUDGET`]. When it fails because the database is busy, locked or gone,
+//! nothing is retried: every push of the group is answered 503 `unavailable` with
+//! `Retry-After` at once ([`StoreError::Busy`]), and the phones resend (ids are idempotency
+//! keys). The writer runs each group in a task of its own: a panic ends the task, not the
+//! writer.
 
 use crate::credentials::TOUCH_INTERVAL;
 use crate::store::StoreError;
@@ -465,8 +471,9 @@ async fn writer<A: ApplyGroup>(backend: Arc<A>, mut receiver: mpsc::Receiver<Job
         }
         let (batches, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
+        let batches: Arc<[PushBatch]> = batches.into();
         let started = std::time::Instant::now();
-        let (batches, outcome) = run_group(&backend, batches).await;
+        let outcome = run_group(&backend, Arc::clone(&batches)).await;
         tracing::debug!(
             pushes = replies.len(),
             mutations = count,
@@ -480,49 +487,153 @@ async fn writer<A: ApplyGroup>(backend: Arc<A>, mut receiver: mpsc::Receiver<Job
                     let _ = reply.send(Ok(results));
                 }
             }
-            Err(err) if batches.len() > 1 => {
-                tracing::warn!(error = %err, pushes = batches.len(), "group commit failed; applying its pushes one by one");
-                for (reply, batch) in replies.into_iter().zip(batches) {
-                    let (_, outcome) = run_group(&backend, vec![batch]).await;
-                    let _ =
-                        reply.send(outcome.and_then(|mut r| r.pop().ok_or(StoreError::WriterGone)));
-                }
+            Err(failure) if batches.len() > 1 && failure.caused_by_data() => {
+                tracing::warn!(error = %failure, pushes = batches.len(), "group commit failed on its data; applying its pushes one by one");
+                one_by_one(&backend, &batches, replies).await;
             }
-            Err(err) => {
-                tracing::error!(error = %err, "push failed");
-                let mut err = Some(err);
+            Err(failure) => {
+                tracing::error!(error = %failure, pushes = batches.len(), "push group failed");
                 for reply in replies {
-                    let _ = reply.send(Err(err.take().unwrap_or(StoreError::WriterGone)));
+                    let _ = reply.send(Err(failure.to_store_error()));
                 }
             }
         }
     }
 }
 
+/// The longest the writer spends applying a failed group's pushes one by one; the pushes not
+/// reached by then are answered 503 with `Retry-After` (their phones resend them).
+pub const FALLBACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Seconds a phone is told to wait (`Retry-After`) when its push failed for a reason of the
+/// database's (busy, locked, unreachable), not of its own.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// Applies a failed group's pushes one at a time, so the one whose data trips the database (or
+/// the code: a panic) fails alone. Stops grinding when the database itself fails, or after
+/// [`FALLBACK_BUDGET`]: the pushes left are answered busy.
+async fn one_by_one<A: ApplyGroup>(
+    backend: &Arc<A>,
+    batches: &Arc<[PushBatch]>,
+    replies: Vec<oneshot::Sender<Result<Answer, StoreError>>>,
+) {
+    let started = std::time::Instant::now();
+    let mut give_up: Option<String> = None;
+    for (reply, batch) in replies.into_iter().zip(batches.iter()) {
+        if give_up.is_none() && started.elapsed() > FALLBACK_BUDGET {
+            give_up = Some("the one-by-one fallback ran out of time".to_owned());
+        }
+        if let Some(why) = &give_up {
+            let _ = reply.send(Err(StoreError::Busy(why.clone())));
+            continue;
+        }
+        let single: Arc<[PushBatch]> = Arc::from(vec![batch.clone()]);
+        let answer = match run_group(backend, single).await {
+            Ok(mut results) => results.pop().ok_or(StoreError::WriterGone),
+            Err(failure) if failure.caused_by_data() => {
+                tracing::error!(error = %failure, "push failed on its own");
+                Err(failure.to_store_error())
+            }
+            Err(failure) => {
+                tracing::warn!(error = %failure, "database failed during the one-by-one fallback");
+                give_up = Some(failure.to_string());
+                Err(failure.to_store_error())
+            }
+        };
+        let _ = reply.send(answer);
+    }
+}
+
+/// Why a group did not commit.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Store(StoreError),
+    /// The code panicked while applying it (a bug, perhaps tripped by one push's data).
+    #[error("the push group panicked")]
+    Panicked,
+}
+
+impl Failure {
+    /// Whether the failure may come from one push's data (so applying the pushes one by one
+    /// isolates it), rather than from the database being busy, locked or gone (so every push
+    /// would fail the same way, slowly).
+    fn caused_by_data(&self) -> bool {
+        match self {
+            Failure::Panicked => true,
+            Failure::Store(err) => store_error_from_data(err),
+        }
+    }
+
+    /// The error each waiting push is answered with.
+    fn to_store_error(&self) -> StoreError {
+        match self {
+            Failure::Panicked => StoreError::Panicked,
+            Failure::Store(err) if store_error_from_data(err) => StoreError::Corrupt {
+                id: "push".to_owned(),
+                detail: err.to_string(),
+            },
+            Failure::Store(err) => StoreError::Busy(err.to_string()),
+        }
+    }
+}
+
+/// Whether a storage error is one of the data (a constraint, a value that does not decode or
+/// encode), not of the database's state.
+pub(crate) fn store_error_from_data(err: &StoreError) -> bool {
+    match err {
+        StoreError::Corrupt { .. } | StoreError::DuplicateInBatch(_) => true,
+        StoreError::Database(err) => sqlx_error_from_data(err),
+        _ => false,
+    }
+}
+
+fn sqlx_error_from_data(err: &sqlx::Error) -> bool {
+    use sqlx::error::ErrorKind;
+    match err {
+        sqlx::Error::Database(db) => {
+            matches!(
+                db.kind(),
+                ErrorKind::UniqueViolation
+                    | ErrorKind::ForeignKeyViolation
+                    | ErrorKind::NotNullViolation
+                    | ErrorKind::CheckViolation
+            ) || db
+                .code()
+                // PostgreSQL's classes 22 (data exception) and 23 (integrity constraint);
+                // SQLite's SQLITE_CONSTRAINT (19), SQLITE_TOOBIG (18), SQLITE_MISMATCH (20)
+                // and their extended codes (low byte).
+                .is_some_and(|code| {
+                    code.starts_with("22")
+                        || code.starts_with("23")
+                        || code
+                            .parse::<u32>()
+                            .is_ok_and(|n| matches!(n & 0xff, 18..=20))
+                })
+        }
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::Encode(_)
+        | sqlx::Error::TypeNotFound { .. } => true,
+        _ => false,
+    }
+}
+
 /// Runs one group in its own task, so that a panic fails the group, not the writer.
 async fn run_group<A: ApplyGroup>(
     backend: &Arc<A>,
-    batches: Vec<PushBatch>,
-) -> (Vec<PushBatch>, Result<Vec<Answer>, StoreError>) {
+    batches: Arc<[PushBatch]>,
+) -> Result<Vec<Answer>, Failure> {
     let backend = Arc::clone(backend);
-    let task = tokio::spawn(async move {
-        let outcome = backend.apply_group(&batches).await;
-        (batches, outcome)
-    });
+    let n = batches.len();
+    let task = tokio::spawn(async move { backend.apply_group(&batches).await });
     match task.await {
-        Ok((batches, outcome)) => {
-            let outcome = outcome.and_then(|results| {
-                if results.len() == batches.len() {
-                    Ok(results)
-                } else {
-                    Err(StoreError::WriterGone)
-                }
-            });
-            (batches, outcome)
-        }
+        Ok(Ok(results)) if results.len() == n => Ok(results),
+        Ok(Ok(_)) => Err(Failure::Store(StoreError::WriterGone)),
+        Ok(Err(err)) => Err(Failure::Store(err)),
         Err(err) => {
             tracing::error!(error = %err, "push group panicked");
-            (Vec::new(), Err(StoreError::WriterGone))
+            Err(Failure::Panicked)
         }
     }
 }
@@ -553,6 +664,120 @@ mod tests {
             body,
             recorded_at: "2026-11-29T08:00:00Z".parse().unwrap(),
         }
+    }
+
+    /// A backend that fails as the push's token says: `data` (a constraint the data trips),
+    /// `busy` (the database is locked), `panic` (a bug); every other push is stored.
+    struct Faulty {
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl ApplyGroup for Arc<Faulty> {
+        async fn apply_group(&self, batches: &[PushBatch]) -> Result<Vec<Answer>, StoreError> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            if batches.iter().any(|b| b.token_hash == "panic") {
+                panic!("a bug tripped by one push");
+            }
+            if batches.iter().any(|b| b.token_hash == "data") {
+                return Err(StoreError::Corrupt {
+                    id: "x".into(),
+                    detail: "CHECK constraint failed".into(),
+                });
+            }
+            if batches.iter().any(|b| b.token_hash == "busy") {
+                return Err(StoreError::Database(sqlx::Error::PoolTimedOut));
+            }
+            Ok(batches.iter().map(|_| Some(Vec::new())).collect())
+        }
+    }
+
+    fn batch(token: &str) -> PushBatch {
+        PushBatch {
+            token_hash: token.to_owned(),
+            mutations: Vec::new(),
+        }
+    }
+
+    fn faulty() -> (Arc<Faulty>, PushQueue) {
+        let backend = Arc::new(Faulty {
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        });
+        (Arc::clone(&backend), PushQueue::start(backend))
+    }
+
+    fn calls(backend: &Faulty) -> usize {
+        backend.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    // The three pushes of each test are queued before the writer runs (a current-thread
+    // runtime runs it only when the test awaits), so they form one group.
+
+    #[tokio::test]
+    async fn a_push_whose_data_fails_the_group_fails_alone() {
+        let (backend, queue) = faulty();
+        let (a, bad, b) = tokio::join!(
+            queue.push(batch("a")),
+            queue.push(batch("data")),
+            queue.push(batch("b"))
+        );
+        assert!(matches!(a, Ok(Some(_))), "{a:?}");
+        assert!(matches!(b, Ok(Some(_))), "{b:?}");
+        assert!(matches!(bad, Err(StoreError::Corrupt { .. })), "{bad:?}");
+        assert_eq!(calls(&backend), 4, "the group, then each push alone");
+    }
+
+    #[tokio::test]
+    async fn a_panic_fails_its_push_alone_and_the_writer_goes_on() {
+        let (_backend, queue) = faulty();
+        let (a, bad, b) = tokio::join!(
+            queue.push(batch("a")),
+            queue.push(batch("panic")),
+            queue.push(batch("b"))
+        );
+        assert!(matches!(a, Ok(Some(_))), "{a:?}");
+        assert!(matches!(b, Ok(Some(_))), "{b:?}");
+        assert!(matches!(bad, Err(StoreError::Panicked)), "{bad:?}");
+        let later = queue.push(batch("c")).await;
+        assert!(
+            matches!(later, Ok(Some(_))),
+            "the writer still runs: {later:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_busy_database_fails_the_group_at_once_with_a_retryable_error() {
+        let (backend, queue) = faulty();
+        let (a, busy, b) = tokio::join!(
+            queue.push(batch("a")),
+            queue.push(batch("busy")),
+            queue.push(batch("b"))
+        );
+        for answer in [a, busy, b] {
+            assert!(matches!(answer, Err(StoreError::Busy(_))), "{answer:?}");
+        }
+        assert_eq!(calls(&backend), 1, "no push by push grinding");
+        let later = queue.push(batch("c")).await;
+        assert!(matches!(later, Ok(Some(_))), "{later:?}");
+    }
+
+    #[test]
+    fn errors_of_the_data_are_told_from_errors_of_the_database() {
+        assert!(store_error_from_data(&StoreError::Corrupt {
+            id: String::new(),
+            detail: String::new()
+        }));
+        assert!(store_error_from_data(&StoreError::Database(
+            sqlx::Error::Decode("bad".into())
+        )));
+        assert!(!store_error_from_data(&StoreError::Database(
+            sqlx::Error::PoolTimedOut
+        )));
+        assert!(!store_error_from_data(&StoreError::Database(
+            sqlx::Error::Io(std::io::Error::other("connection reset"))
+        )));
+        assert!(!store_error_from_data(&StoreError::WriterGone));
     }
 
     #[test]

@@ -91,13 +91,31 @@ impl<DB: Database, T> Column<DB> for T where
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     pushes: PushQueue,
+    /// The database's id (`caremap_meta.database_id`, made at random by its migration), read
+    /// once: every cursor names it.
+    identity: tokio::sync::OnceCell<u64>,
 }
 
 impl<DB: Database> SqlStore<DB> {
     /// A store over `pool`, whose pushes go to `pushes`.
     pub(super) fn new(pool: Pool<DB>, pushes: PushQueue) -> Self {
-        SqlStore { pool, pushes }
+        SqlStore {
+            pool,
+            pushes,
+            identity: tokio::sync::OnceCell::new(),
+        }
     }
+}
+
+/// A stored database id (16 hex digits) as a number; never 0 (which means "no id").
+fn parse_identity(text: &str) -> Result<u64, StoreError> {
+    u64::from_str_radix(text.trim(), 16)
+        .ok()
+        .filter(|id| *id != 0)
+        .ok_or_else(|| StoreError::Corrupt {
+            id: "caremap_meta.database_id".to_owned(),
+            detail: format!("not 16 hex digits: {text:?}"),
+        })
 }
 
 const SELECT_ROW: &str =
@@ -134,6 +152,20 @@ where
         .fetch_one(&mut *conn)
         .await?;
         Ok(last - n + 1)
+    }
+
+    /// The database's id (see [`SqlStore::identity`]).
+    async fn identity(&self) -> Result<u64, StoreError> {
+        self.identity
+            .get_or_try_init(|| async {
+                let text: String =
+                    sqlx::query_scalar("SELECT value FROM caremap_meta WHERE key = 'database_id'")
+                        .fetch_one(&self.pool)
+                        .await?;
+                parse_identity(&text)
+            })
+            .await
+            .copied()
     }
 
     fn read_row(row: &DB::Row) -> Result<Row, sqlx::Error> {
@@ -448,6 +480,13 @@ where
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
+    async fn last_change(&self) -> Result<u64, StoreError> {
+        let last: i64 = sqlx::query_scalar("SELECT last_seq FROM registry_sequence WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(last).unwrap_or_default())
+    }
+
     async fn has_demo_data(&self) -> Result<bool, StoreError> {
         let select = format!(
             "SELECT EXISTS (SELECT 1 FROM facilities WHERE {})",
@@ -487,7 +526,7 @@ where
             sqlx::query_scalar("SELECT last_seq FROM registry_sequence WHERE id = 1")
                 .fetch_one(&self.pool)
                 .await?;
-        page_from_rows(rows, last_seq, since, limit)
+        page_from_rows(rows, last_seq, since, limit, self.identity().await?)
     }
 
     async fn create_account(
@@ -692,6 +731,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identities_are_hex_and_never_zero() {
+        assert_eq!(
+            parse_identity("9f3a0c1d2e4b5a69").ok(),
+            Some(0x9f3a_0c1d_2e4b_5a69)
+        );
+        assert!(parse_identity("0000000000000000").is_err());
+        assert!(parse_identity("xyz").is_err());
+    }
 
     #[test]
     fn placeholders_are_numbered_across_rows() {

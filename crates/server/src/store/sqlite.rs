@@ -39,11 +39,17 @@ struct Writer {
 impl SqliteStore {
     /// Opens (creating if missing) the database file an `sqlite:` URL names.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, super::DbOptions::default()).await
+    }
+
+    /// [`SqliteStore::connect`] waiting at most `options.lock_timeout` for the write lock.
+    pub async fn connect_with(url: &str, options: super::DbOptions) -> Result<Self, StoreError> {
+        let busy = options.lock_timeout.max(Duration::from_millis(100));
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(busy)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

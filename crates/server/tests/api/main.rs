@@ -2,11 +2,13 @@
 //! over a fresh database (SQLite always; PostgreSQL when reachable, required when `CI=true`).
 
 mod accounts;
+mod concurrency;
 mod demo;
 mod errors;
 mod export;
 mod export_fhir;
 mod failures;
+mod hardening;
 mod helpers;
 mod import;
 mod import_formats;
