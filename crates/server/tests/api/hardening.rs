@@ -423,7 +423,128 @@ async fn record_pages_are_kept_compressed(backend: Backend) {
     assert_eq!(page.items.len(), 2);
 }
 
+/// Serves the app over `store` (a second server on a test's database); its base URL.
+async fn serve(store: caremap_server::store::SharedStore, config: ServerConfig) -> String {
+    let state = caremap_server::AppState::new(store, config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            caremap_server::app(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    format!("http://{address}")
+}
+
+/// Holds the database's write lock from outside: SQLite's file lock (`BEGIN IMMEDIATE`), or
+/// PostgreSQL's registry writers' advisory lock (its key is "caremap" in ASCII).
+enum Locker {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+async fn lock_writes(url: &str) -> Locker {
+    use sqlx::Connection;
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .expect("lock");
+        Locker::Sqlite(conn)
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(0x63_61_72_65_6d_61_70_i64)
+            .execute(&mut conn)
+            .await
+            .expect("lock");
+        Locker::Postgres(conn)
+    }
+}
+
+async fn unlock(locker: Locker) {
+    use sqlx::Connection;
+    match locker {
+        Locker::Sqlite(mut conn) => {
+            sqlx::query("ROLLBACK")
+                .execute(&mut conn)
+                .await
+                .expect("unlock");
+            conn.close().await.ok();
+        }
+        Locker::Postgres(conn) => {
+            conn.close().await.ok();
+        }
+    }
+}
+
+/// A database whose write lock is held elsewhere fails a push within the lock timeout (1 s
+/// here), well before the push deadline (30 s here): 503 `unavailable` with `Retry-After`,
+/// nothing acknowledged. Once the lock is free the same push is stored, and a resend is a
+/// duplicate.
+async fn a_locked_database_fails_pushes_within_the_lock_timeout(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (id, f) = facility(1);
+    app.store.upsert_batch(&[(id, f)]).await.expect("facility");
+    let (_, token) = enrolled(&app, Role::Reporter, &[id]).await;
+    let store = caremap_server::store::connect_with(
+        &app.db.url,
+        caremap_server::store::DbOptions {
+            lock_timeout: Duration::from_secs(1),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("second store");
+    let base = serve(
+        store,
+        ServerConfig {
+            push_deadline: Duration::from_secs(30),
+            ..config()
+        },
+    )
+    .await;
+    let mutation = report_mutation(ReportId::new_v7(), &load_report(id, Utc::now(), 12));
+    let push = || {
+        app.client
+            .post(format!("{base}/api/v1/push"))
+            .bearer_auth(&token)
+            .header("Accept-Language", "en")
+            .json(&json!({ "mutations": [&mutation] }))
+            .send()
+    };
+
+    let locker = lock_writes(&app.db.url).await;
+    let started = std::time::Instant::now();
+    let refused = push().await.expect("push");
+    let waited = started.elapsed();
+    assert_eq!(header(&refused, "retry-after"), "5");
+    let (status, code, message) = error_code(refused).await;
+    assert_eq!((status, code.as_str()), (503, "unavailable"), "{message}");
+    assert!(
+        waited < Duration::from_secs(20),
+        "failed at the lock timeout: {waited:?}"
+    );
+    unlock(locker).await;
+
+    let stored = push().await.expect("push");
+    assert_eq!(stored.status(), 200);
+    let body: caremap_model::PushResponse = stored.json().await.expect("JSON");
+    assert_eq!(body.results[0].outcome, Outcome::Applied);
+    assert_eq!(app.history(id).await.len(), 1);
+}
+
 crate::on_every_backend!(
+    a_locked_database_fails_pushes_within_the_lock_timeout,
     an_unknown_token_is_refused_before_the_body_is_read,
     failed_authentications_are_rate_limited_per_client,
     a_trusted_proxy_gives_the_client_address_to_the_rate_limits,
