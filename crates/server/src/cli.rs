@@ -83,7 +83,13 @@ pub enum Command {
         command: UserCommand,
     },
     /// Create or update the database schema.
-    Migrate,
+    Migrate {
+        /// Give the database a new random id (after restoring a backup into it): every phone's
+        /// cursor then names another database, and phones sync again from the start instead
+        /// of skipping what the restored history numbers anew. Restart the servers after it.
+        #[arg(long)]
+        new_database_id: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,9 +190,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", import::CSV_TEMPLATE);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate => {
-            open(&cli.database).await?;
+        Command::Migrate { new_database_id } => {
+            let store = open(&cli.database).await?;
             println!("数据库已是最新 / database schema is up to date");
+            if new_database_id {
+                let id = store.renew_database_id().await?;
+                println!(
+                    "数据库已获得新标识，所有手机将从头重新同步；请重启服务器 / \
+                     new database id {id}: every phone syncs again from the start; restart the servers"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => serve(open(&cli.database).await?, args).await,

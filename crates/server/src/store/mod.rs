@@ -215,6 +215,15 @@ pub trait Store: Send + Sync + 'static {
         self.count().await
     }
 
+    /// Gives the database a new random id (after a restore from a backup), so every cursor
+    /// handed out before names another database; returns it (16 hex digits). Servers read the
+    /// id once: restart them. Stores without an id refuse.
+    async fn renew_database_id(&self) -> Result<String, StoreError> {
+        Err(StoreError::UnsupportedUrl(
+            "this store has no database id".to_owned(),
+        ))
+    }
+
     /// Whether any live facility is demo data.
     async fn has_demo_data(&self) -> Result<bool, StoreError>;
 

@@ -487,6 +487,17 @@ where
         Ok(u64::try_from(last).unwrap_or_default())
     }
 
+    async fn renew_database_id(&self) -> Result<String, StoreError> {
+        // Not secret, only unlikely to repeat: the high half of a random (v4) UUID.
+        let id = u64::try_from(Uuid::new_v4().as_u128() >> 64).unwrap_or(1);
+        let id = format!("{:016x}", id.max(1));
+        sqlx::query("UPDATE caremap_meta SET value = $1 WHERE key = 'database_id'")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
     async fn has_demo_data(&self) -> Result<bool, StoreError> {
         let select = format!(
             "SELECT EXISTS (SELECT 1 FROM facilities WHERE {})",

@@ -543,7 +543,53 @@ async fn a_locked_database_fails_pushes_within_the_lock_timeout(backend: Backend
     assert_eq!(app.history(id).await.len(), 1);
 }
 
+/// After a restore, `migrate --new-database-id` (the command line, a real process) gives the
+/// database a new id: a server started after it refuses every cursor handed out before, so
+/// phones sync again from the start.
+async fn a_new_database_id_makes_every_older_cursor_start_over(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    app.store
+        .upsert_batch(&[facility(1), facility(2)])
+        .await
+        .expect("facilities");
+    let page = app.get_json("/api/v1/registry?limit=1").await;
+    let cursor = page["cursor"].as_str().expect("cursor").to_owned();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_caremap-server"))
+        .args(["--database", &app.db.url, "migrate", "--new-database-id"])
+        .output()
+        .expect("run caremap-server");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("new database id"), "{stdout}");
+
+    let restarted = caremap_server::store::connect(&app.db.url)
+        .await
+        .expect("store");
+    let base = serve(restarted, config()).await;
+    let response = app
+        .client
+        .get(format!("{base}/api/v1/registry?since={cursor}"))
+        .send()
+        .await
+        .expect("registry");
+    let (status, code, _) = error_code(response).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_cursor"));
+    let fresh: serde_json::Value = app
+        .client
+        .get(format!("{base}/api/v1/registry"))
+        .send()
+        .await
+        .expect("registry")
+        .json()
+        .await
+        .expect("page");
+    assert_eq!(fresh["items"].as_array().map(Vec::len), Some(2));
+}
+
 crate::on_every_backend!(
+    a_new_database_id_makes_every_older_cursor_start_over,
     a_locked_database_fails_pushes_within_the_lock_timeout,
     an_unknown_token_is_refused_before_the_body_is_read,
     failed_authentications_are_rate_limited_per_client,
