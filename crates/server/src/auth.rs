@@ -163,18 +163,22 @@ impl AuthGate {
         ip: IpAddr,
         token_hash: &str,
     ) -> Result<crate::store::TokenOwner, ApiError> {
+        // An attempt is taken before the read and given back when the token works, so a flood
+        // of concurrent guesses cannot pass the limit before any of them has failed.
         self.failures
-            .peek(ip)
+            .check(ip)
             .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-        match store.authenticate(token_hash).await? {
-            Some(owner) => {
+        match store.authenticate(token_hash).await {
+            Ok(Some(owner)) => {
+                self.failures.refund(ip);
                 self.remember(token_hash);
                 Ok(owner)
             }
-            None => {
-                // Counted after the fact: the next look-up from `ip` may be refused.
-                let _ = self.failures.check(ip);
-                Err(ApiError::Unauthenticated)
+            Ok(None) => Err(ApiError::Unauthenticated),
+            Err(err) => {
+                // The database failed, not the caller.
+                self.failures.refund(ip);
+                Err(err.into())
             }
         }
     }
@@ -212,6 +216,18 @@ impl RateLimiter {
     /// Takes one attempt for `ip`, or says in how many whole seconds the next one is allowed.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
         self.check_at(ip, Instant::now())
+    }
+
+    /// Gives back an attempt taken by [`RateLimiter::check`] (it turned out not to count).
+    pub fn refund(&self, ip: IpAddr) {
+        if self.per_minute == 0 {
+            return;
+        }
+        let capacity = f64::from(self.per_minute);
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bucket) = buckets.get_mut(&ip) {
+            bucket.tokens = (bucket.tokens + 1.0).min(capacity);
+        }
     }
 
     /// Whether `ip` has an attempt left, without taking it; else in how many whole seconds.
@@ -304,6 +320,15 @@ mod tests {
         assert_eq!(limiter.peek_at(other, start), Ok(()));
         let later = start + std::time::Duration::from_secs(21);
         assert_eq!(limiter.peek_at(ip, later), Ok(()));
+        let one = RateLimiter::new(1);
+        assert_eq!(one.check_at(ip, start), Ok(()));
+        assert!(one.peek_at(ip, start).is_err());
+        one.refund(ip);
+        assert_eq!(
+            one.check_at(ip, start),
+            Ok(()),
+            "a refunded attempt can be taken again"
+        );
         assert_eq!(limiter.check_at(ip, later), Ok(()));
         assert!(RateLimiter::new(0).check_at(ip, start).is_ok());
     }
