@@ -314,7 +314,133 @@ async fn a_revocation_racing_pushes_lets_nothing_write_after_it(backend: Backend
     assert!(refused.is_disjoint(&in_the_end));
 }
 
+/// A `caremap-server serve` process, killed when dropped.
+struct Process(std::process::Child, String);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// Starts `caremap-server serve` on `database` at a free port; its base URL is `.1`.
+async fn start_process(database: &str) -> Process {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_caremap-server"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
+        .arg("--dist")
+        .arg(crate::helpers::fixture_dist())
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start caremap-server");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map(|_| line)
+    })
+    .await
+    .expect("reader")
+    .expect("a line");
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    Process(child, url)
+}
+
+/// Two real `caremap-server` processes on one database: a phone enrolled through one pushes
+/// through both; each serves every report once, the same facility status, and takes the
+/// other's cursors.
+async fn two_server_processes_on_one_database_serve_every_push_once(backend: Backend) {
+    let Some(db) = crate::helpers::TestDb::new(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    let (id, f) = facility(1);
+    store.upsert_batch(&[(id, f)]).await.expect("facility");
+    let code = caremap_server::auth::new_enrollment_code().expect("code");
+    store
+        .create_account(
+            &NewAccount {
+                name: "王医生".into(),
+                role: Role::Reporter,
+                scope: Scope {
+                    facilities: vec![id],
+                    townships: Vec::new(),
+                },
+            },
+            &caremap_server::auth::code_hash(&code),
+            Utc::now() + chrono::Duration::days(7),
+        )
+        .await
+        .expect("account");
+    let (one, two) = (start_process(&db.url).await, start_process(&db.url).await);
+    let client = reqwest::Client::new();
+    let enrolled: caremap_model::EnrollResponse = client
+        .post(format!("{}/api/v1/enroll", one.1))
+        .json(&json!({ "code": code.display() }))
+        .send()
+        .await
+        .expect("enroll")
+        .json()
+        .await
+        .expect("token");
+    let mut sent = Vec::new();
+    let mut pushes = Vec::new();
+    for i in 0..20u32 {
+        let base = if i % 2 == 0 {
+            one.1.clone()
+        } else {
+            two.1.clone()
+        };
+        let report = load_report(id, Utc::now() - chrono::Duration::minutes(i64::from(i)), i);
+        let mutation = report_mutation(ReportId::new_v7(), &report);
+        sent.push(ReportId::from(mutation.id));
+        let (client, token) = (client.clone(), enrolled.token.clone());
+        pushes.push(tokio::spawn(async move {
+            push_one(&client, &base, &token, &mutation).await
+        }));
+    }
+    for push in pushes {
+        assert_eq!(push.await.expect("push"), Ok(Outcome::Applied));
+    }
+    let mut statuses = Vec::new();
+    for base in [&one.1, &two.1] {
+        let history: caremap_model::ReportHistory = client
+            .get(format!("{base}/api/v1/facilities/{id}/reports"))
+            .send()
+            .await
+            .expect("history")
+            .json()
+            .await
+            .expect("history JSON");
+        let mut got: Vec<ReportId> = history.reports.iter().map(|r| r.id).collect();
+        got.sort_unstable();
+        let mut want = sent.clone();
+        want.sort_unstable();
+        assert_eq!(got, want, "every report once, through {base}");
+        let first = page(&client, base, "").await;
+        statuses.push(first.items[0].status.clone().expect("a status"));
+        // The other server takes this one's cursor.
+        let other = if base == &one.1 { &two.1 } else { &one.1 };
+        let next = page(&client, other, &first.cursor.to_string()).await;
+        assert!(next.items.is_empty() && !next.has_more);
+    }
+    assert_eq!(statuses[0], statuses[1]);
+    // The newest report (as of now, i = 0) gives the status.
+    assert_eq!(statuses[0].report, sent[0]);
+}
+
 crate::on_every_backend!(
+    two_server_processes_on_one_database_serve_every_push_once,
     readers_paging_while_two_servers_write_see_every_change_once,
     one_code_enrolled_twice_at_once_gives_one_token,
     a_revocation_racing_pushes_lets_nothing_write_after_it,
