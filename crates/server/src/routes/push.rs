@@ -34,6 +34,8 @@ pub const PUSH_RETRY_AFTER_SECS: u64 = 5;
         (status = 200, description = "One result per mutation, in order: `applied` (stored and durable), `duplicate` (stored before) or `rejected` with `{code, message}`", body = PushResponse),
         (status = 400, description = "Not JSON of this shape (`invalid_json`), or more than 100 mutations (`batch_too_large`)", body = ErrorBody),
         (status = 401, description = "No working token (`unauthenticated`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server's limit (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`)", body = ErrorBody),
         (status = 503, description = "The database is unavailable, or the write queue did not commit the push within the push deadline (10 s by default), `unavailable`; nothing was acknowledged: resend the same mutations after `Retry-After` seconds (those stored meanwhile answer `duplicate`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before resending (sent when the push deadline passed)"))),
     )

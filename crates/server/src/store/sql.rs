@@ -98,6 +98,11 @@ impl<DB: Database> SqlStore<DB> {
     pub(super) fn new(pool: Pool<DB>, pushes: PushQueue) -> Self {
         SqlStore { pool, pushes }
     }
+
+    /// The pool of the requests' connections (the checks of `check.rs` read through it).
+    pub(super) fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
 }
 
 const SELECT_ROW: &str =
@@ -317,6 +322,10 @@ where
 {
     async fn migrate(&self) -> Result<(), StoreError> {
         DB::migrate(&self.pool).await
+    }
+
+    async fn consistency(&self) -> Result<super::check::Consistency, StoreError> {
+        self.check_consistency().await
     }
 
     async fn upsert_batch(

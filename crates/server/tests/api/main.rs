@@ -7,6 +7,7 @@ mod errors;
 mod export;
 mod export_fhir;
 mod failures;
+mod fuzz_corpus;
 mod helpers;
 mod import;
 mod import_formats;
