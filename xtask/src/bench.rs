@@ -91,6 +91,7 @@ pub fn all() -> Result<()> {
     note(&mut failures, nearest_in_wasm());
 
     note(&mut failures, push());
+    note(&mut failures, crate::load::flood());
     note(&mut failures, import_speed());
 
     if failures.is_empty() {

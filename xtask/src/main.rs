@@ -9,12 +9,18 @@
 //! - `cargo xtask test`   every check and test: fmt, clippy, unit, server integration on SQLite and
 //!   PostgreSQL, end-to-end Playwright tests in headless Chromium.
 //! - `cargo xtask bench`  measures the budgets of DESIGN.md and prints the figures.
+//! - `cargo xtask fuzz [s]` runs every fuzz target of `fuzz/` for s seconds (60) and fails on a crash.
+//! - `cargo xtask chaos`  kills the server at random moments under push load and checks the database.
+//! - `cargo xtask api`    only the schemathesis step of `test` (the API against its OpenAPI spec).
 //!
 //! It uses only the standard library so that it compiles in seconds on a fresh machine.
 
+mod apicheck;
 mod bench;
+mod fuzz;
 #[cfg(test)]
 mod layers;
+mod load;
 mod setup;
 mod shell;
 
@@ -42,8 +48,11 @@ fn main() -> ExitCode {
         "run" => run(rest),
         "test" => test(),
         "bench" => bench::all(),
+        "fuzz" => fuzz::run(rest),
+        "chaos" => load::chaos(rest),
+        "api" => api_check(),
         _ => {
-            eprintln!("usage: cargo xtask <setup | build | run [serve args…] | test | bench>");
+            eprintln!("usage: cargo xtask <setup | build | run [serve args…] | test | bench | fuzz [seconds] | chaos [args…] | api>");
             return ExitCode::from(2);
         }
     };
@@ -87,6 +96,15 @@ fn run(serve_args: &[String]) -> Result<()> {
         ])
         .args(serve_args)
         .run()
+}
+
+/// The schemathesis step of `test` alone, on a fresh debug build of the server.
+fn api_check() -> Result<()> {
+    setup::schemathesis()?;
+    Cmd::new("cargo")
+        .args(["build", "--package", "caremap-server"])
+        .run()?;
+    apicheck::schemathesis(&root().join("target/debug/caremap-server"))
 }
 
 fn test() -> Result<()> {
@@ -150,8 +168,11 @@ fn test() -> Result<()> {
         .args(["build", "--package", "caremap-server"])
         .run()?;
 
-    shell::step("end-to-end tests: Playwright in headless Chromium against the real server");
     let server_bin = root().join("target/debug/caremap-server");
+    shell::step("the API against its OpenAPI description: schemathesis, all checks and phases");
+    apicheck::schemathesis(&server_bin)?;
+
+    shell::step("end-to-end tests: Playwright in headless Chromium against the real server");
     Cmd::new("npx")
         .args([
             "playwright",

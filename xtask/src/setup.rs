@@ -35,6 +35,7 @@ pub fn all(needs: Needs) -> Result<()> {
     if needs == Needs::Everything {
         chromium()?;
         fhir_validator()?;
+        schemathesis()?;
     }
     Ok(())
 }
@@ -178,6 +179,34 @@ fn fhir_validator() -> Result<()> {
         .arg("--target")
         .arg(&dir)
         .args(FHIR_VALIDATOR)
+        .run()
+}
+
+/// PyPI's schemathesis, pinned, in a virtual environment of its own under `target/` (its many
+/// dependencies stay out of the machine's Python): `cargo xtask test` runs it against the API
+/// (apicheck.rs).
+const SCHEMATHESIS: &str = "4.32.5";
+
+pub fn schemathesis() -> Result<()> {
+    let bin = crate::apicheck::venv_bin("schemathesis");
+    let found = Cmd::new(&bin).arg("--version").output().unwrap_or_default();
+    if found.split_whitespace().last() == Some(SCHEMATHESIS) {
+        return Ok(());
+    }
+    shell::step(&format!(
+        "installing schemathesis {SCHEMATHESIS} from PyPI into target/schemathesis (once)"
+    ));
+    let venv = crate::apicheck::venv_dir();
+    Cmd::new("python3").args(["-m", "venv"]).arg(&venv).run()?;
+    Cmd::new(crate::apicheck::venv_bin("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg(format!("schemathesis=={SCHEMATHESIS}"))
         .run()
 }
 

@@ -112,7 +112,15 @@ pub struct AccountInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
-    /// The code as typed; the server parses it like [`EnrollmentCode::parse`].
+    /// The code as typed; the server parses it like [`EnrollmentCode::parse`]: 12 symbols of
+    /// Crockford's base32 in any case (`I`, `L` read as 1, `O` as 0), dashes optional.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^[0-9A-TV-Za-tv-z]{4}-?[0-9A-TV-Za-tv-z]{4}-?[0-9A-TV-Za-tv-z]{4}$",
+            example = "K3QD-7MZR-A1XW"
+        )
+    )]
     pub code: String,
     /// A name for this device, shown to the health office ("Wang's phone").
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,7 +1,7 @@
 //! Opening hours in OpenStreetMap `opening_hours` syntax, parsed by the `opening-hours` crate.
 
 use crate::error::ValidationError;
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -78,7 +78,12 @@ impl OpeningHours {
         }) {
             return answer;
         }
-        let answer = match self.evaluator() {
+        // The evaluator's calendar is 1900 to 9999, and it panics near chrono's last moment
+        // (a clock gone wild, found by fuzzing): outside it, the hours say nothing.
+        let evaluator = self
+            .evaluator()
+            .filter(|_| (1900..10_000).contains(&local.date().year()));
+        let answer = match evaluator {
             Some(oh) => Answer {
                 open: (!oh.is_unknown(local)).then(|| oh.is_open(local)),
                 next_change: oh.next_change(local),

@@ -50,10 +50,12 @@ pub struct Mutation {
     /// Made on the phone (UUID v7); the idempotency key. For a load report, also its id.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: Uuid,
-    /// `load_report`.
+    /// `load_report`. Any other is answered `rejected` (`unknown_type`) in the results.
     #[serde(rename = "type")]
     pub kind: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// For `load_report`, a `LoadReport`. Any JSON is taken: one that is not the type's body is
+    /// answered `rejected` in the results, so one bad mutation never fails the others.
+    #[cfg_attr(feature = "openapi", schema(value_type = serde_json::Value))]
     pub body: serde_json::Value,
     /// The phone's clock when the user saved it.
     pub recorded_at: DateTime<Utc>,
@@ -79,7 +81,9 @@ impl Mutation {
                 field: Field::RecordedAt,
             });
         }
-        if self.recorded_at > now + Duration::hours(limits::RECORDED_FUTURE_HOURS) {
+        // Checked: a clock at chrono's last day has no later time to refuse (found by fuzzing).
+        let latest = now.checked_add_signed(Duration::hours(limits::RECORDED_FUTURE_HOURS));
+        if latest.is_some_and(|latest| self.recorded_at > latest) {
             return Err(ValidationError::InFuture {
                 field: Field::RecordedAt,
             });
@@ -122,6 +126,8 @@ pub enum ParsedMutation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
+    /// At most [`MAX_BATCH`] (100).
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub mutations: Vec<Mutation>,
 }
 

@@ -260,10 +260,13 @@ impl LoadReport {
     /// The rules that need a clock: `as_of` is at most [`limits::FUTURE_MINUTES`] ahead of `now`
     /// and at most [`limits::MAX_AGE_DAYS`] behind it.
     pub fn check_time(&self, now: DateTime<Utc>) -> Result<(), ValidationError> {
-        if self.as_of > now + Duration::minutes(limits::FUTURE_MINUTES) {
+        // Checked: a clock at either end of chrono's range has no time beyond it to refuse.
+        let latest = now.checked_add_signed(Duration::minutes(limits::FUTURE_MINUTES));
+        if latest.is_some_and(|latest| self.as_of > latest) {
             return Err(ValidationError::InFuture { field: Field::AsOf });
         }
-        if self.as_of < now - Duration::days(i64::from(limits::MAX_AGE_DAYS)) {
+        let earliest = now.checked_sub_signed(Duration::days(i64::from(limits::MAX_AGE_DAYS)));
+        if earliest.is_some_and(|earliest| self.as_of < earliest) {
             return Err(ValidationError::TooOld {
                 field: Field::AsOf,
                 max_days: limits::MAX_AGE_DAYS,

@@ -90,6 +90,10 @@ pub enum Command {
         #[arg(long)]
         new_database_id: bool,
     },
+    /// Check that the database agrees with itself (read-only): every acknowledged load report
+    /// stored with its idempotency record, every facility's status the one its reports give.
+    /// Exit status 1 if not.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +206,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check => check(open(&cli.database).await?).await,
         Command::Serve(args) => serve(open(&cli.database).await?, args).await,
         Command::Export(args) => crate::export::run_cli(open(&cli.database).await?, args).await,
         Command::Demo {
@@ -660,5 +665,61 @@ async fn user(store: SharedStore, command: UserCommand) -> anyhow::Result<ExitCo
                 }
             }
         }
+    }
+}
+
+/// `check`: prints what it counted and any disagreement; exit status 1 on one.
+async fn check(store: SharedStore) -> anyhow::Result<ExitCode> {
+    let found = store.consistency().await?;
+    println!(
+        "mutations: {} · reports: {} · facilities: {}",
+        found.mutations, found.reports, found.facilities
+    );
+    let lists = [
+        (
+            "无报告的变更记录 / mutations without their report",
+            found.mutations_without_report.0,
+            found
+                .mutations_without_report
+                .1
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "无变更记录的报告 / reports without their mutation",
+            found.reports_without_mutation.0,
+            found
+                .reports_without_mutation
+                .1
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ),
+        (
+            "状态与报告不符的机构 / facilities whose status is not their reports'",
+            found.wrong_status.0,
+            found
+                .wrong_status
+                .1
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ),
+    ];
+    for (what, n, ids) in &lists {
+        if *n > 0 {
+            eprintln!("{what}: {n}");
+            for id in ids {
+                eprintln!("  {id}");
+            }
+        }
+    }
+    if found.holds() {
+        println!("一致 / consistent");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("不一致 / NOT consistent");
+        Ok(ExitCode::FAILURE)
     }
 }

@@ -27,6 +27,9 @@ use serde::Serialize;
 pub enum ApiError {
     #[error("invalid cursor")]
     InvalidCursor,
+    /// A cursor that parses but that this database did not give (409, same code).
+    #[error("cursor of another history")]
+    ForeignCursor,
     #[error("invalid limit")]
     InvalidLimit,
     /// The query string could not be read.
@@ -91,6 +94,7 @@ impl ApiError {
             | ApiError::InvalidId
             | ApiError::InvalidEnrollmentCode(_)
             | ApiError::BatchTooLarge { .. } => StatusCode::BAD_REQUEST,
+            ApiError::ForeignCursor => StatusCode::CONFLICT,
             ApiError::EnrollmentFailed | ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::ExportForbidden => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -106,7 +110,7 @@ impl ApiError {
 
     pub fn code(&self) -> ApiErrorCode {
         match self {
-            ApiError::InvalidCursor => ApiErrorCode::InvalidCursor,
+            ApiError::InvalidCursor | ApiError::ForeignCursor => ApiErrorCode::InvalidCursor,
             ApiError::InvalidLimit => ApiErrorCode::InvalidLimit,
             ApiError::InvalidQuery(_) => ApiErrorCode::InvalidQuery,
             ApiError::InvalidJson(_) => ApiErrorCode::InvalidJson,
@@ -131,7 +135,7 @@ impl ApiError {
     /// malformed input because it helps the caller and reveals nothing of the server.
     pub fn message(&self, lang: Lang) -> String {
         let (zh, en) = match self {
-            ApiError::InvalidCursor => (
+            ApiError::InvalidCursor | ApiError::ForeignCursor => (
                 "同步游标无效，请从头重新同步",
                 "The sync cursor is invalid; start the sync again from the beginning",
             ),
@@ -264,7 +268,7 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(err: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
         match &err {
-            StoreError::CursorAhead(_) | StoreError::CursorForeign(_) => ApiError::InvalidCursor,
+            StoreError::CursorAhead(_) | StoreError::CursorForeign(_) => ApiError::ForeignCursor,
             StoreError::Busy(_) => {
                 tracing::warn!(error = %err, "push not stored: the database is busy");
                 ApiError::Busy {

@@ -21,6 +21,8 @@ use caremap_model::{AccountInfo, DeviceName, EnrollRequest, EnrollResponse, Enro
         (status = 200, description = "The device token (shown once) and the account", body = EnrollResponse),
         (status = 400, description = "The code is not of the right shape (`invalid_enrollment_code`), or the body is not JSON (`invalid_json`)", body = ErrorBody),
         (status = 401, description = "The code is unknown, used, expired or its account revoked (`enrollment_failed`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server's limit (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`)", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address (`rate_limited`); see `Retry-After`", body = ErrorBody),
     )
 )]
@@ -73,6 +75,7 @@ pub async fn enroll(
         (status = 200, description = "The account", body = AccountInfo),
         (status = 401, description = "No working token (`unauthenticated`)", body = ErrorBody),
         (status = 429, description = "Too many failed authentications from this address (`rate_limited`); see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`)", body = ErrorBody),
     )
 )]
 pub async fn me(

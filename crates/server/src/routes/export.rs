@@ -36,6 +36,7 @@ static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
         (status = 429, description = "Too many failed authentications from this address (`rate_limited`); see `Retry-After`", body = ErrorBody),
         (status = 403, description = "The token's account is not an admin (`forbidden`)", body = ErrorBody),
         (status = 404, description = "Unknown format (`not_found`)", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`)", body = ErrorBody),
     )
 )]
 pub async fn export(

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "caremap API",
-        description = "Sync protocol v1 of caremap. Errors are `{\"error\": {\"code\", \"message\"}}` with the message in the language of `Accept-Language` (zh-CN by default)."
+        description = "Sync protocol v1 of caremap. Errors are `{\"error\": {\"code\", \"message\"}}` with the message in the language of `Accept-Language` (zh-CN by default). Any request may also be answered 408 `timeout` when it takes longer than the server's request timeout. `cargo xtask test` runs schemathesis (all checks, all phases) against this document as served."
     ),
     modifiers(&BearerToken),
     paths(
@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         caremap_model::ApiErrorCode,
         caremap_model::MutationErrorCode,
         health::Health,
+        registry::RegistryAnswer,
         caremap_model::RegistryPage,
         caremap_model::ColumnarPage,
         caremap_model::FacilityRecord,
@@ -86,6 +87,15 @@ impl Modify for BearerToken {
     }
 }
 
+/// A query parameter read as a whole number of any size (`limit`, `days`: the server clamps
+/// it): an integer from 0, with no format, since the server takes numbers beyond 64 bits too.
+pub fn whole_number() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(0))
+        .build()
+}
+
 /// The OpenAPI document.
 #[utoipa::path(
     get,
@@ -112,6 +122,53 @@ mod tests {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn enums_are_published_with_their_wire_names() {
+        use caremap_model::{FacilityKind, ReportedStatus, Service, StockItem, StockLevel};
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let wire = |names: Vec<&str>| names.into_iter().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(enum_of(&doc, "Role"), ["reporter", "outreach", "admin"]);
+        assert_eq!(
+            enum_of(&doc, "FacilityKind"),
+            wire(FacilityKind::ALL.iter().map(|k| k.as_str()).collect())
+        );
+        assert_eq!(
+            enum_of(&doc, "Service"),
+            wire(Service::ALL.iter().map(|k| k.as_str()).collect())
+        );
+        assert_eq!(
+            enum_of(&doc, "ReportedStatus"),
+            wire(ReportedStatus::ALL.iter().map(|k| k.as_str()).collect())
+        );
+        assert_eq!(
+            enum_of(&doc, "StockItem"),
+            wire(StockItem::ALL.iter().map(|k| k.as_str()).collect())
+        );
+        assert_eq!(
+            enum_of(&doc, "StockLevel"),
+            wire(StockLevel::ALL.iter().map(|k| k.as_str()).collect())
+        );
+    }
+
+    #[test]
+    fn the_registry_page_is_described_in_both_layouts() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let answer = &doc["paths"]["/api/v1/registry"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"]["$ref"];
+        assert_eq!(answer, "#/components/schemas/RegistryAnswer");
+        let layouts: Vec<&str> = doc["components"]["schemas"]["RegistryAnswer"]["oneOf"]
+            .as_array()
+            .map(|all| all.iter().filter_map(|s| s["$ref"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            layouts,
+            [
+                "#/components/schemas/RegistryPage",
+                "#/components/schemas/ColumnarPage"
+            ]
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub const PUSH_RETRY_AFTER_SECS: u64 = crate::store::push::RETRY_AFTER_SECS;
         (status = 400, description = "Not JSON of this shape (`invalid_json`), or more than 100 mutations (`batch_too_large`)", body = ErrorBody),
         (status = 401, description = "No working token (`unauthenticated`): refused before the body is read when the token does not exist", body = ErrorBody),
         (status = 429, description = "Too many failed authentications from this address (`rate_limited`); see `Retry-After`", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server's limit (`payload_too_large`)", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`)", body = ErrorBody),
         (status = 503, description = "The database is unavailable, or the write queue did not commit the push within the push deadline (10 s by default), `unavailable`; nothing was acknowledged: resend the same mutations after `Retry-After` seconds (those stored meanwhile answer `duplicate`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before resending (sent when the push deadline passed)"))),
     )

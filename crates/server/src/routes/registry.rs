@@ -15,16 +15,29 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RegistryQuery {
-    /// The cursor of the last page stored; absent or empty for a first sync.
-    #[param(value_type = Option<String>, example = "1042")]
+    /// The cursor of the last page stored; absent or empty for a first sync. One this database
+    /// did not give (another history: the server's database was replaced or restored) is
+    /// answered 409 `invalid_cursor`. The form is the change number, then `.` and the
+    /// database's id in 16 hex digits (a bare number, from servers before ids, is still read).
+    #[param(value_type = Option<String>, pattern = "^([0-9]{1,18}(\\.[0-9a-f]{16})?)?$", example = "42.7f3a09c1d2b4e856")]
     pub since: Option<String>,
-    /// Most records wanted (default 500, clamped to 1..=5000).
-    #[param(value_type = Option<u32>, example = 500)]
+    /// Most records wanted (default 500, clamped to 1..=5000): any whole number of digits.
+    #[param(schema_with = crate::routes::openapi::whole_number, example = 500)]
     pub limit: Option<String>,
     /// `records` (the default: `RegistryPage`) or `columns` (`ColumnarPage`: the same page
     /// column by column, about half the bytes compressed; what the PWA asks for).
-    #[param(value_type = Option<String>, example = "columns")]
+    #[param(value_type = Option<String>, pattern = "^(records|columns)?$", example = "columns")]
     pub format: Option<String>,
+}
+
+/// A registry page in the layout `format` asks for: what the OpenAPI description says the feed
+/// answers (the handler writes either as JSON).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, clippy::large_enum_variant)] // never built: it describes, nothing more
+pub enum RegistryAnswer {
+    Records(RegistryPage),
+    Columns(caremap_model::ColumnarPage),
 }
 
 /// The layouts of a registry page.
@@ -66,8 +79,9 @@ pub fn parse_limit(raw: Option<&str>) -> Result<PageLimit, ApiError> {
     tag = "registry",
     params(RegistryQuery),
     responses(
-        (status = 200, description = "A page of the feed: facilities and tombstones in change order (`ColumnarPage` with `format=columns`)", body = RegistryPage),
-        (status = 400, description = "Invalid cursor (`invalid_cursor`), limit (`invalid_limit`) or query (`invalid_query`)", body = ErrorBody),
+        (status = 200, description = "A page of the feed: facilities and tombstones in change order; `RegistryPage` (each record with its `facility` nested, absent on a tombstone), or `ColumnarPage` with `format=columns`", body = RegistryAnswer),
+        (status = 400, description = "A cursor (`invalid_cursor`), limit (`invalid_limit`) or query (`invalid_query`) that does not parse", body = ErrorBody),
+        (status = 409, description = "A cursor this database did not give (`invalid_cursor`): its history was replaced or restored; sync again from the start", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody),
     )
 )]

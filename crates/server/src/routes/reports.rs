@@ -18,7 +18,7 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Days back from now (default 30, clamped to 1..=30).
-    #[param(value_type = Option<u32>, example = 7)]
+    #[param(schema_with = crate::routes::openapi::whole_number, example = 7)]
     pub days: Option<String>,
 }
 
@@ -43,11 +43,12 @@ pub fn parse_days(raw: Option<&str>) -> Result<u32, ApiError> {
     get,
     path = "/api/v1/facilities/{id}/reports",
     tag = "reports",
-    params(("id" = String, Path, description = "Facility id (UUID)"), HistoryQuery),
+    params(("id" = uuid::Uuid, Path, description = "Facility id (UUID)"), HistoryQuery),
     responses(
         (status = 200, description = "The reports, newest first, without `note` and without reports a correction replaced", body = ReportHistory),
         (status = 400, description = "The id is not a UUID (`invalid_id`) or `days` is not a number (`invalid_query`)", body = ErrorBody),
         (status = 404, description = "No such facility, or it was deleted (`not_found`)", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`)", body = ErrorBody),
     )
 )]
 pub async fn history(

@@ -24,6 +24,7 @@
 //! [`postgres`] keep only what differs (connecting, starting a write, row locks, the push
 //! writer's bulk statements, how ids and report times are stored).
 
+pub mod check;
 pub mod postgres;
 pub mod push;
 pub mod sql;
@@ -292,6 +293,10 @@ pub trait Store: Send + Sync + 'static {
         facility: FacilityId,
         since: DateTime<Utc>,
     ) -> Result<Vec<ReportRecord>, StoreError>;
+
+    /// Whether the database agrees with itself: mutations and reports, each facility's status
+    /// and its reports (`caremap-server check`, [`check`]). Read-only.
+    async fn consistency(&self) -> Result<check::Consistency, StoreError>;
 
     /// [`Store::registry_page_raw`] with every facility parsed (and so validated again).
     async fn registry_page(

@@ -105,6 +105,11 @@ impl<DB: Database> SqlStore<DB> {
             identity: tokio::sync::OnceCell::new(),
         }
     }
+
+    /// The pool of the requests' connections (the checks of `check.rs` read through it).
+    pub(super) fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
 }
 
 /// A stored database id (16 hex digits) as a number; never 0 (which means "no id").
@@ -349,6 +354,10 @@ where
 {
     async fn migrate(&self) -> Result<(), StoreError> {
         DB::migrate(&self.pool).await
+    }
+
+    async fn consistency(&self) -> Result<super::check::Consistency, StoreError> {
+        self.check_consistency().await
     }
 
     async fn upsert_batch(

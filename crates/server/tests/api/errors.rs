@@ -45,9 +45,10 @@ async fn invalid_cursor_is_400_in_chinese_by_default_and_english_on_request() {
     assert_eq!((status, code.as_str()), (400, "invalid_cursor"));
     assert!(message.contains("cursor"), "{message}");
 
-    // A cursor from another database (ahead of every change here) is refused the same way.
+    // A cursor from another database (ahead of every change here) has the same code, but 409:
+    // it is well formed, and belongs to another history.
     let (status, code, _) = error_of(app.get("/api/v1/registry?since=12345").await).await;
-    assert_eq!((status, code.as_str()), (400, "invalid_cursor"));
+    assert_eq!((status, code.as_str()), (409, "invalid_cursor"));
 }
 
 #[tokio::test]

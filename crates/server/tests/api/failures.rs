@@ -68,6 +68,9 @@ impl Store for BrokenStore {
     async fn count(&self) -> Result<u64, StoreError> {
         self.fail().await
     }
+    async fn consistency(&self) -> Result<caremap_server::store::check::Consistency, StoreError> {
+        self.fail().await
+    }
     async fn has_demo_data(&self) -> Result<bool, StoreError> {
         self.fail().await
     }

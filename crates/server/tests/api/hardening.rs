@@ -360,7 +360,7 @@ async fn wait_for(app: &TestApp, done: impl Fn(u16) -> bool) -> reqwest::Respons
     panic!("the awaited answer never came");
 }
 
-/// A cursor names its database: one from another database is refused with 400
+/// A cursor names its database: one from another database is refused with 409
 /// `invalid_cursor` (the PWA then syncs again from the start), one of the same database and a
 /// bare number (servers before database ids) are served.
 async fn a_cursor_from_another_database_is_refused(backend: Backend) {
@@ -383,11 +383,11 @@ async fn a_cursor_from_another_database_is_refused(backend: Backend) {
 
     let response = b.get(&format!("/api/v1/registry?since={cursor}")).await;
     let (status, code, _) = error_code(response).await;
-    assert_eq!((status, code.as_str()), (400, "invalid_cursor"));
+    assert_eq!((status, code.as_str()), (409, "invalid_cursor"));
     let columns = b
         .get(&format!("/api/v1/registry?since={cursor}&format=columns"))
         .await;
-    assert_eq!(columns.status(), 400);
+    assert_eq!(columns.status(), 409);
 
     let legacy = b.get_json("/api/v1/registry?since=2").await;
     assert_eq!(legacy["items"].as_array().map(Vec::len), Some(1));
@@ -575,7 +575,7 @@ async fn a_new_database_id_makes_every_older_cursor_start_over(backend: Backend)
         .await
         .expect("registry");
     let (status, code, _) = error_code(response).await;
-    assert_eq!((status, code.as_str()), (400, "invalid_cursor"));
+    assert_eq!((status, code.as_str()), (409, "invalid_cursor"));
     let fresh: serde_json::Value = app
         .client
         .get(format!("{base}/api/v1/registry"))

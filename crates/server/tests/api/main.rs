@@ -9,6 +9,7 @@ mod export;
 mod export_fhir;
 mod failures;
 mod hardening;
+mod fuzz_corpus;
 mod helpers;
 mod import;
 mod import_formats;
