@@ -291,7 +291,11 @@ async fn flooder(
         } else {
             let since = r % (span + 10);
             let limit = 1 + next(&mut rng) % 5_000;
-            let format = if r.is_multiple_of(3) { "&format=columns" } else { "" };
+            let format = if r.is_multiple_of(3) {
+                "&format=columns"
+            } else {
+                ""
+            };
             client.get(format!(
                 "{base}/api/v1/registry?since={since}&limit={limit}{format}"
             ))

@@ -88,11 +88,12 @@ impl Modify for BearerToken {
 }
 
 /// A query parameter read as a whole number of any size (`limit`, `days`: the server clamps
-/// it): an integer from 0, with no format, since the server takes numbers beyond 64 bits too.
+/// it), or empty for the default: digits, described as the text they are, since an integer
+/// schema would refuse the empty value and bound the size.
 pub fn whole_number() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::Integer)
-        .minimum(Some(0))
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^[0-9]*$"))
         .build()
 }
 
