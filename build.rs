@@ -13,6 +13,7 @@ const SHELL_ONLY: &[(&str, &str)] = &[("正在启动…", "Starting…")];
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=index.html");
+    println!("cargo::rerun-if-changed=staff.html");
     let out_dir = std::env::var_os("OUT_DIR").ok_or("cargo did not set OUT_DIR")?;
     let module_dir = PathBuf::from(out_dir).join("i18n");
 
@@ -26,7 +27,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     translations.rerun_if_locales_changed();
     translations.generate_i18n_module(module_dir)?;
 
-    check_shell(Path::new(env!("CARGO_MANIFEST_DIR")))
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    check_shell(root, "index.html")?;
+    check_shell(root, "staff.html")
 }
 
 /// `index.html` draws the map page's first frame before the wasm runs, in both languages: each
@@ -34,13 +37,14 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// `aria-label`). Every such pair must be one key's two texts in `locales/*.json`, so changing a
 /// text in one place and not the other fails the build instead of showing a resident one word
 /// before the app replaces it with another.
-fn check_shell(root: &Path) -> Result<(), Box<dyn Error>> {
-    let html = std::fs::read_to_string(root.join("index.html"))?;
+/// `staff.html` (the staff app's shell: header and sync bar) is held to the same rule.
+fn check_shell(root: &Path, file: &str) -> Result<(), Box<dyn Error>> {
+    let html = std::fs::read_to_string(root.join(file))?;
     let zh = locale(&root.join("locales/zh-CN.json"))?;
     let en = locale(&root.join("locales/en.json"))?;
     let pairs = shell_pairs(&html)?;
     if pairs.is_empty() {
-        return Err("index.html: no zh-only/en-only texts found in the app shell".into());
+        return Err(format!("{file}: no zh-only/en-only texts found in the app shell").into());
     }
     for (zh_text, en_text) in pairs {
         let known = zh
@@ -49,7 +53,7 @@ fn check_shell(root: &Path) -> Result<(), Box<dyn Error>> {
             || SHELL_ONLY.contains(&(zh_text.as_str(), en_text.as_str()));
         if !known {
             return Err(format!(
-                "index.html's app shell says \"{zh_text}\" / \"{en_text}\", which is not one \
+                "{file}'s app shell says \"{zh_text}\" / \"{en_text}\", which is not one \
                  key's texts in locales/zh-CN.json and locales/en.json: change them together"
             )
             .into());

@@ -19,9 +19,6 @@ pub use caremap_model::ClientConfig;
 /// server keeps compressed for the next phone (`format=columns`).
 const REGISTRY_PAGE_LIMIT: u32 = ColumnarPage::PAGE_LIMIT;
 
-/// How long timetables are parsed in one task before the browser is let in (`fetch_registry_page`).
-const PARSE_SLICE_MS: f64 = 4.0;
-
 /// A registry feed that never says `has_more: false` after this many pages is broken; stop
 /// instead of looping forever.
 const MAX_REGISTRY_PAGES: usize = 10_000;
@@ -147,29 +144,17 @@ fn registry_url(since: Cursor, limit: u32) -> String {
 pub async fn fetch_registry_page(since: Cursor) -> Result<RegistryPage, ApiError> {
     let columns: ColumnarPage = get_json(&registry_url(since, REGISTRY_PAGE_LIMIT)).await?;
     // Decoding the JSON and checking every record are separate tasks, not one: together they
-    // were one of the longest tasks of a first visit. The costly part of the checks, the first
-    // parse of each distinct timetable (over 1 ms each on a phone), comes first, a few per task;
-    // `into_page` then finds them parsed (`caremap_model::hours` remembers them).
-    crate::browser::next_task().await;
-    let mut distinct = std::collections::HashSet::new();
-    let mut slice_started = js_sys::Date::now();
-    for text in columns.opening_hours.iter().flatten() {
-        if distinct.len() >= caremap_model::hours::REMEMBERED_CAP {
-            break;
-        }
-        if distinct.insert(text.as_str()) {
-            // An invalid text is refused by `into_page`, with the record it belongs to.
-            let _ = caremap_model::OpeningHours::parse(text);
-            if js_sys::Date::now() - slice_started >= PARSE_SLICE_MS {
-                crate::browser::next_task().await;
-                slice_started = js_sys::Date::now();
-            }
-        }
-    }
+    // were one of the longest tasks of a first visit.
     crate::browser::next_task().await;
     columns
         .into_page()
         .map_err(|err| ApiError::Decode(err.to_string()))
+}
+
+/// `GET /api/v1/timetables`: every distinct opening-hours text of the registry, compiled by the
+/// server for the weeks ahead (what "open now" is judged from, `crate::open_state`).
+pub async fn fetch_timetables() -> Result<caremap_model::TimetableSet, ApiError> {
+    get_json("/api/v1/timetables").await
 }
 
 /// Every change after `since`, page after page until the feed says there is no more. Returns

@@ -1,7 +1,10 @@
-//! The caremap PWA: the [`App`] component, its routes and the modules that make it up.
+//! The caremap PWA: its two apps and the modules that make them up.
 //!
-//! `main.rs` only mounts [`App`] (through [`mount`], which also takes down `index.html`'s app
-//! shell); everything else lives in this library so tests can mount it.
+//! Two binaries link this library (docs/ARCHITECTURE.md, "Two apps"): `main.rs`, the residents'
+//! app ([`ResidentsApp`]: map, list, near me, filters, facility page), and `bin/caremap-staff.rs`,
+//! the staff app ([`StaffApp`]: the doctor's page, `/report`). Each mounts its app through
+//! [`mount_residents`] or [`mount_staff`], which also take down the HTML's app shell. The link
+//! step keeps only what a binary's app reaches, so a resident never downloads staff code.
 
 pub mod api;
 pub mod browser;
@@ -28,7 +31,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use crate::components::Header;
 use crate::i18n::{td_string, use_i18n, I18nContextProvider, LangMemory};
 use crate::outbox::ReportingProvider;
-use crate::pages::{FacilityPage, MapPage, NotFound, ReportPage};
+use crate::pages::{ElsewhereInTheSite, FacilityPage, MapPage, NotFound, ReportPage};
 use crate::registry::Registry;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
@@ -38,41 +41,87 @@ use leptos_router::components::{Route, Router, Routes};
 /// and CSS while the wasm loads.
 const APP_SHELL_ID: &str = "app-shell";
 
-/// Mounts [`App`] on `<body>` and removes the app shell, in the same task: no frame shows both,
+/// Mounts the residents' app on `<body>` in place of `index.html`'s app shell.
+pub fn mount_residents() {
+    mount(ResidentsApp);
+}
+
+/// Mounts the staff app on `<body>` in place of `staff.html`'s app shell.
+pub fn mount_staff() {
+    mount(StaffApp);
+}
+
+/// Mounts `app` on `<body>` and removes the app shell, in the same task: no frame shows both,
 /// and the app's first frame takes the shell's place with the same geometry.
-pub fn mount() {
-    leptos::mount::mount_to_body(App);
+fn mount<F, N>(app: F)
+where
+    F: FnOnce() -> N + 'static,
+    N: IntoView + 'static,
+{
+    leptos::mount::mount_to_body(app);
     if let Some(shell) = document().get_element_by_id(APP_SHELL_ID) {
         shell.remove();
     }
 }
 
-/// The whole app: language context, registry, header and routes.
+/// What both apps share: language, registry, title, and the service worker's update banner.
 #[component]
-pub fn App() -> impl IntoView {
+fn Common(children: ChildrenFn) -> impl IntoView {
     provide_meta_context();
     Registry::provide();
     view! {
         <I18nContextProvider>
             <LangMemory />
             <DocumentTitle />
-            <WhenLanguageSettled>
-                // The doctor's account, outbox and sender: running on every page, so reports
-                // waiting on the phone go as soon as the network allows.
-                <ReportingProvider>
-                    <Router>
-                        <Header />
-                        <components::UpdateBanner />
-                        <Routes fallback=NotFound>
-                            <Route path=routes::map_path() view=MapPage />
-                            <Route path=routes::facility_path() view=FacilityPage />
-                            <Route path=routes::report_path() view=ReportPage />
-                        </Routes>
-                    </Router>
-                </ReportingProvider>
-            </WhenLanguageSettled>
+            <WhenLanguageSettled>{children()}</WhenLanguageSettled>
         </I18nContextProvider>
     }
+}
+
+/// The residents' app: the map, the list, near me, filters and the facility page. The header's
+/// link to the doctor's page is a full navigation to the staff app.
+#[component]
+pub fn ResidentsApp() -> impl IntoView {
+    view! {
+        <Common>
+            <Router>
+                <Header />
+                <components::UpdateBanner />
+                <Routes fallback=NotFound>
+                    <Route path=routes::map_path() view=MapPage />
+                    <Route path=routes::facility_path() view=FacilityPage />
+                </Routes>
+            </Router>
+        </Common>
+    }
+}
+
+/// The staff app: the doctor's page. A path it does not serve belongs to the residents' app,
+/// which a full navigation loads.
+#[component]
+pub fn StaffApp() -> impl IntoView {
+    view! {
+        <Common>
+            // The doctor's account, outbox and sender, so reports waiting on the phone go as
+            // soon as the network allows while the staff app is open.
+            <ReportingProvider>
+                <Router>
+                    <StaffHeader />
+                    <components::UpdateBanner />
+                    <Routes fallback=ElsewhereInTheSite>
+                        <Route path=routes::report_path() view=ReportPage />
+                    </Routes>
+                </Router>
+            </ReportingProvider>
+        </Common>
+    }
+}
+
+/// The header, with how many of the doctor's reports wait to be sent.
+#[component]
+fn StaffHeader() -> impl IntoView {
+    let reporting = outbox::Reporting::expect();
+    view! { <Header unsent=Signal::derive(move || reporting.unsent()) /> }
 }
 
 /// Its children, drawn once [`LangMemory`] has applied the stored language (or zh-CN).

@@ -1,11 +1,42 @@
 //! "Open now / closed now, and when that changes", as the facility page and the nearest list
 //! show it: judged on the facilities' clock (China Standard Time), from the facility's opening
 //! hours and its declared operational status.
+//!
+//! The hours are judged from the server's timetables (`GET /api/v1/timetables`: each distinct
+//! text compiled into the open minutes of the next four weeks), never from the OSM grammar,
+//! which the residents' app does not link. A text without a timetable, or a moment after its
+//! last one (a phone offline for weeks), is "unknown": the facility page shows the text.
 
 use crate::i18n::{td_string, Locale};
-use caremap_model::{Facility, Operational};
+use caremap_model::{Facility, HoursState, Operational, Timetable};
 use chrono::{Datelike, NaiveDateTime, Weekday};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
+
+thread_local! {
+    /// The timetables the phone holds, by text ([`set_timetables`]).
+    static TIMETABLES: RefCell<Rc<HashMap<String, Timetable>>> = RefCell::default();
+}
+
+/// Replaces the timetables "open now" is judged from.
+pub fn set_timetables(timetables: HashMap<String, Timetable>) {
+    TIMETABLES.with(|t| *t.borrow_mut() = Rc::new(timetables));
+}
+
+/// Until when the timetable of `text` holds, if the phone has one.
+pub fn timetable_until(text: &str) -> Option<NaiveDateTime> {
+    TIMETABLES.with(|t| t.borrow().get(text).map(Timetable::until))
+}
+
+/// What the timetable of `text` says at `now`; unknown without one.
+fn hours_state(text: &str, now: NaiveDateTime) -> HoursState {
+    TIMETABLES.with(|t| {
+        t.borrow()
+            .get(text)
+            .map_or(HoursState::Unknown, |table| table.state_at(now))
+    })
+}
 
 /// A change further ahead than this is not worth announcing ("opens in three weeks" reads as
 /// "closed"): a week covers every regular timetable.
@@ -26,10 +57,10 @@ pub fn open_now(facility: &Facility, now: NaiveDateTime) -> Option<OpenNow> {
         return Some(OpenNow::Closed);
     }
     let hours = facility.opening_hours.as_ref()?;
-    Some(match hours.is_open_at(now) {
-        Some(true) => OpenNow::Open,
-        Some(false) => OpenNow::Closed,
-        None => OpenNow::Unknown,
+    Some(match hours_state(hours.as_str(), now) {
+        HoursState::Open { .. } => OpenNow::Open,
+        HoursState::Closed { .. } => OpenNow::Closed,
+        HoursState::Unknown => OpenNow::Unknown,
     })
 }
 
@@ -60,7 +91,11 @@ impl OpenJudge {
         let open = match self.seen.get(hours.as_str()) {
             Some(open) => *open,
             None => {
-                let open = hours.is_open_at(self.now);
+                let open = match hours_state(hours.as_str(), self.now) {
+                    HoursState::Open { .. } => Some(true),
+                    HoursState::Closed { .. } => Some(false),
+                    HoursState::Unknown => None,
+                };
                 self.seen.insert(hours.as_str().to_owned(), open);
                 open
             }
@@ -76,7 +111,10 @@ pub fn next_change(facility: &Facility, now: NaiveDateTime) -> Option<(NaiveDate
     if matches!(facility.operational, Operational::Closed { .. }) || state == OpenNow::Unknown {
         return None;
     }
-    let at = facility.opening_hours.as_ref()?.next_change(now)?;
+    let at = match hours_state(facility.opening_hours.as_ref()?.as_str(), now) {
+        HoursState::Open { until } | HoursState::Closed { until } => until?,
+        HoursState::Unknown => return None,
+    };
     if (at - now).num_days() >= ANNOUNCE_WITHIN_DAYS {
         return None;
     }
@@ -126,16 +164,33 @@ pub fn state_text(locale: Locale, state: OpenNow) -> (&'static str, &'static str
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
+    /// A facility with `hours`, whose timetable (compiled as the server does, for four weeks
+    /// from Monday 2026-11-23) the phone holds.
     fn facility(hours: &str, operational: &str) -> Facility {
+        install(hours);
         serde_json::from_str(&format!(
             r#"{{"kind": "village_clinic", "name": {{"zh": "东村卫生室"}},
                 "location": {{"lat": 30.0, "lon": 121.0}},
                 "opening_hours": "{hours}", "operational": {operational}}}"#
         ))
         .expect("valid facility")
+    }
+
+    /// Adds the timetable of `text` to those held.
+    pub(crate) fn install(text: &str) {
+        let hours = caremap_model::OpeningHours::parse(text).expect("valid hours");
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("valid date");
+        let mut all: HashMap<String, Timetable> = TIMETABLES.with(|t| t.borrow().as_ref().clone());
+        all.insert(
+            text.to_owned(),
+            Timetable::compile(&hours, from, Timetable::DEFAULT_DAYS),
+        );
+        set_timetables(all);
     }
 
     /// 2026-11-25 is a Wednesday.
@@ -201,5 +256,26 @@ mod tests {
         let f = facility("24/7", OPEN);
         assert_eq!(open_now(&f, at(25, 3)), Some(OpenNow::Open));
         assert_eq!(next_change(&f, at(25, 3)), None);
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test]
+    fn without_a_timetable_or_after_its_end_the_state_is_unknown() {
+        let f = facility("Mo-Su 07:00-21:00", OPEN);
+        assert_eq!(open_now(&f, at(25, 9)), Some(OpenNow::Open));
+        // Four weeks from 2026-11-23: on 2026-12-21 the phone no longer knows.
+        let later = chrono::NaiveDate::from_ymd_opt(2026, 12, 21)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("valid time");
+        assert_eq!(open_now(&f, later), Some(OpenNow::Unknown));
+        assert_eq!(next_change(&f, later), None);
+        assert!(!OpenJudge::new(later).is_open(&f));
+        // A text the server has not compiled yet.
+        let unknown: Facility = serde_json::from_str(
+            r#"{"kind": "village_clinic", "name": {"zh": "西村卫生室"},
+                "location": {"lat": 30.0, "lon": 121.0},
+                "opening_hours": "Tu 09:00-10:00", "operational": {"state": "open"}}"#,
+        )
+        .expect("valid facility");
+        assert_eq!(open_now(&unknown, at(24, 9)), Some(OpenNow::Unknown));
     }
 }

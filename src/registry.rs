@@ -9,11 +9,14 @@
 
 use crate::api::{self, ApiError, ClientConfig};
 use crate::browser;
+use crate::clock;
+use crate::open_state;
 use crate::retry::Runner;
 use crate::store::{self, Store, StoreError, SyncMeta};
 use crate::sync::{self, HttpRegistry, PullEvent, SyncError};
 use caremap_model::{
     Cursor, Facility, FacilityId, FacilityRecord, FacilityStatus, FreshnessThresholds, Lang,
+    TimetableSet,
 };
 use chrono::{DateTime, Utc};
 use leptos::ev;
@@ -148,6 +151,12 @@ const SYNC_EVERY: Duration = Duration::from_secs(5 * 60);
 /// localStorage key of the last client configuration, so the map has its tiles offline.
 const CONFIG_KEY: &str = "caremap.config.v1";
 
+/// localStorage key of the timetables "open now" is judged from (`GET /api/v1/timetables`).
+const TIMETABLES_KEY: &str = "caremap.timetables.v1";
+
+/// The timetables are asked for again once one of them holds for less than this.
+const TIMETABLES_AHEAD_DAYS: i64 = 14;
+
 /// The phone's store, once opened.
 #[derive(Clone)]
 enum Local {
@@ -185,6 +194,9 @@ impl Registry {
             runner: Runner::new("registry sync"),
         };
         provide_context(registry);
+        if let Some(held) = browser::stored_json::<TimetableSet>(TIMETABLES_KEY) {
+            open_state::set_timetables(held.timetables.into_iter().collect());
+        }
         spawn_local(registry.open_local());
         // The handles live as long as the page: the registry is the app's own.
         let _ = window_event_listener(ev::online, move |_| registry.sync_now());
@@ -333,6 +345,9 @@ impl Registry {
                     }
                 });
                 self.state.set(LoadState::Ready);
+                if self.timetables_run_short() {
+                    spawn_local(self.refresh_timetables());
+                }
                 if again {
                     self.sync_now();
                 }
@@ -360,6 +375,36 @@ impl Registry {
                     self.runner.retry_later(move || self.sync_now());
                 }
             }
+        }
+    }
+}
+
+impl Registry {
+    /// Whether a facility's hours have no timetable, or one that holds for less than
+    /// [`TIMETABLES_AHEAD_DAYS`].
+    fn timetables_run_short(self) -> bool {
+        let soon = clock::now_at_facilities() + chrono::Duration::days(TIMETABLES_AHEAD_DAYS);
+        self.facilities.with_untracked(|f| {
+            f.iter().any(|(_, facility)| {
+                facility.opening_hours.as_ref().is_some_and(|h| {
+                    open_state::timetable_until(h.as_str()).is_none_or(|u| u < soon)
+                })
+            })
+        })
+    }
+
+    /// Fetches the registry's timetables, keeps them for offline use, and redraws what shows
+    /// "open now". A failure leaves the ones held (after their end: "unknown").
+    async fn refresh_timetables(self) {
+        match api::fetch_timetables().await {
+            Ok(set) => {
+                // A full localStorage keeps them for this visit only.
+                let _ = browser::store_json(TIMETABLES_KEY, &set);
+                open_state::set_timetables(set.timetables.into_iter().collect());
+                // Everything that says "open now" reads the facilities.
+                self.facilities.update(|_| {});
+            }
+            Err(err) => leptos::logging::warn!("timetables: {err}"),
         }
     }
 }

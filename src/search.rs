@@ -298,6 +298,7 @@ mod tests {
     }
 
     fn facility(kind: &str, hours: &str, services: &str) -> Facility {
+        crate::open_state::tests::install(hours);
         serde_json::from_str(&format!(
             r#"{{"kind": "{kind}", "name": {{"zh": "东村"}},
                 "location": {{"lat": 30.0, "lon": 121.0}},

@@ -64,6 +64,48 @@ test('the app shell opens with no network, also on a deep link to a facility', a
   guard.assertClean();
 });
 
+test('a resident downloads no staff code, not even into the offline copy, and the header leads to the staff app', async ({
+  page,
+}) => {
+  const guard = watchPage(page);
+  const staff: string[] = [];
+  const wasm: string[] = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.pathname.startsWith('/staff/')) staff.push(url.pathname);
+    if (url.pathname.endsWith('.wasm')) wasm.push(url.pathname);
+  });
+  // The service worker's requests (its precache) are the context's, not the page's.
+  page.context().on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.pathname.startsWith('/staff/')) staff.push(url.pathname);
+  });
+  await page.goto('/');
+  await expect(page.locator('#map .leaflet-marker-icon').first()).toBeVisible({ timeout: 30_000 });
+  await controlledByServiceWorker(page);
+  const precached = await page.evaluate(async () => {
+    const urls: string[] = [];
+    for (const name of await caches.keys()) {
+      for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+    }
+    return urls;
+  });
+  expect(precached.some((p) => p.endsWith('.wasm'))).toBe(true);
+  expect(precached.filter((p) => p.startsWith('/staff/') || p === '/report')).toEqual([]);
+  expect(staff).toEqual([]);
+  expect(wasm.length).toBeGreaterThan(0);
+
+  // "医生填报" is a full navigation to the staff app, which has the doctor's page.
+  await page.getByTestId('nav-report').click();
+  await expect(page).toHaveURL(/\/report$/);
+  await expect(page.getByTestId('enroll-form')).toBeVisible();
+  expect(staff.some((p) => /^\/staff\/caremap-staff-.*_bg\.wasm$/.test(p))).toBe(true);
+  // And its link home goes back to the residents' app.
+  await page.locator('header.app-header a.brand').click();
+  await expect(page.locator('#map .leaflet-marker-icon').first()).toBeVisible({ timeout: 30_000 });
+  guard.assertClean();
+});
+
 test('map tiles seen once are shown offline', async ({ page, context }) => {
   const guard = watchPage(page);
   // The tile server of the tests (the config's --tile-url, same origin) answers with one small

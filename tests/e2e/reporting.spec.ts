@@ -613,3 +613,72 @@ async function registryRecords(
 async function live(baseURL: string): Promise<FacilityRecord[]> {
   return [...(await registryRecords(baseURL)).values()].filter((r) => !r.deleted && r.facility);
 }
+
+/** The paths in the staff app's cache (public/staff-cache.js): its shell and /staff/ files. */
+async function staffCache(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const cache = await caches.open('caremap-staff');
+    return (await cache.keys()).map((request) => new URL(request.url).pathname).sort();
+  });
+}
+
+test('an enrolled phone opens the doctor\'s page with no network, after a reload and after a cold start, and the report written offline is sent when the signal is back', async ({
+  playwright,
+  launchOptions,
+}) => {
+  test.setTimeout(180_000);
+  const server = new DoctorServer();
+  await server.start();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-staff-'));
+  try {
+    const [clinic] = await server.quietClinics(1);
+    const { code } = server.addDoctor('李医生', [clinic.id]);
+
+    let { context, page } = await openBrowser(playwright, launchOptions, profile, server.baseURL);
+    let guard = watchPage(page);
+    // The doctor's page is the staff app, a wasm of its own under /staff/.
+    const wasm: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().endsWith('.wasm')) wasm.push(new URL(req.url()).pathname);
+    });
+    await enroll(page, code, '李医生');
+    expect(wasm.length).toBeGreaterThan(0);
+    expect(wasm.every((p) => p.startsWith('/staff/caremap-staff-'))).toBe(true);
+    await controlledByServiceWorker(page);
+    // Its shell is kept for offline use once the page has been opened.
+    await expect
+      .poll(() => staffCache(page), { timeout: 30_000 })
+      .toEqual(expect.arrayContaining(['/report', expect.stringMatching(/^\/staff\/.*_bg\.wasm$/)]));
+
+    // No signal: a reload still opens the doctor's page, enrolled.
+    await context.setOffline(true);
+    await page.reload();
+    await expect(page.getByTestId('account-name')).toHaveText('李医生');
+    guard.assertClean();
+    await context.close();
+
+    // A cold start of the browser on the same profile, still without signal.
+    ({ context, page } = await openBrowser(playwright, launchOptions, profile, server.baseURL));
+    guard = watchPage(page);
+    await context.setOffline(true);
+    await page.goto('/report');
+    await expect(page.getByTestId('account-name')).toHaveText('李医生');
+    await expect(page.getByTestId('report-facility')).toContainText(clinic.facility!.name.zh);
+    await submitReport(page, { status: 'open', outpatients: 30, fever: 9, wait: 20, doctors: 1 });
+    await expect(entriesIn(page, 'pending')).toHaveCount(1);
+    const [id] = await entries(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-id')!));
+    expect(await server.reports(clinic.id)).toEqual([]);
+
+    // The signal is back: the report goes, once.
+    await context.setOffline(false);
+    await expect(entriesIn(page, 'sent')).toHaveCount(1, { timeout: 30_000 });
+    const stored = await server.reports(clinic.id);
+    expect(stored.map((r) => r.id)).toEqual([id]);
+    expect(stored[0].report).toMatchObject({ status: 'open', outpatients_today: 30, wait_minutes: 20 });
+    guard.assertClean();
+    await context.close();
+  } finally {
+    await server.dispose();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+});

@@ -17,8 +17,16 @@
 //   configured tile URL points to;
 // - waits when a new version installs, until the page asks it to take over (SKIP_WAITING).
 //
+// - never precaches the staff app (dist/staff/, built from staff.html after the residents'
+//   app: a resident never downloads staff code). Navigations to /report come from the network
+//   first, then from the cache "caremap-staff", and /staff/ files from that cache first; the
+//   staff page fills it itself once opened (public/staff-cache.js).
+//
 // Then it writes pre-compressed copies (.br, .gz) of every compressible file, sw.js included
 // (tools/sw/precompress.mjs).
+//
+// On the staff app's build (TRUNK_HTML_FILE is staff.html) it only makes the loader start after
+// the first paint and writes the pre-compressed copies: the worker is the residents' build's.
 import { generateSW } from 'workbox-build';
 import * as path from 'node:path';
 import { precompress } from './precompress.mjs';
@@ -32,6 +40,11 @@ if (!dir) {
 // First, in every build: the app starts after the shell's first frame (start-after-paint.mjs);
 // the worker below precaches the index.html this writes.
 startAfterPaint(dir);
+const STAFF_CACHE = 'caremap-staff';
+if (path.basename(process.env.TRUNK_HTML_FILE ?? '') === 'staff.html') {
+  if (process.env.TRUNK_PROFILE !== 'debug') reportCompressed(dir);
+  process.exit(0);
+}
 if (!process.argv[2] && process.env.TRUNK_PROFILE === 'debug') {
   console.log('build-sw: debug build, no service worker');
   process.exit(0);
@@ -49,12 +62,12 @@ const { count, size, warnings } = await generateSW({
   globPatterns: ['**/*.{html,js,wasm,css,png,svg,ico,webmanifest,json,woff2}'],
   // Never the pre-compressed copies (written below, after the worker): the browser gets those
   // through Content-Encoding under the original's URL.
-  globIgnores: ['**/*.br', '**/*.gz'],
+  globIgnores: ['**/*.br', '**/*.gz', 'staff/**'],
   dontCacheBustURLsMatching: TRUNK_HASHED,
   // The wasm is large (and grows in debug builds); the default cap is 2 MiB.
   maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
   navigateFallback: '/index.html',
-  navigateFallbackDenylist: [/^\/api\//],
+  navigateFallbackDenylist: [/^\/api\//, /^\/report(\/|$)/],
   cleanupOutdatedCaches: true,
   cacheId: 'caremap',
   // A new version waits for the user's "reload" (the update banner posts SKIP_WAITING), so a
@@ -66,6 +79,31 @@ const { count, size, warnings } = await generateSW({
   sourcemap: false,
   mode: 'production',
   runtimeCaching: [
+    {
+      // The staff app's shell (/report): fresh from the network, from the cache offline.
+      // (Workbox serialises these functions into sw.js: they may use nothing from this file.)
+      urlPattern: ({ request, url }) =>
+        request.mode === 'navigate' &&
+        (url.pathname === '/report' || url.pathname.startsWith('/report/')),
+      handler: 'NetworkFirst',
+      options: {
+        cacheName: STAFF_CACHE,
+        networkTimeoutSeconds: 10,
+        // The page caches "/report" itself (public/staff-cache.js): one entry whatever the query.
+        matchOptions: { ignoreSearch: true, ignoreVary: true },
+        cacheableResponse: { statuses: [200] },
+      },
+    },
+    {
+      // The staff app's files (content-hashed, immutable).
+      urlPattern: ({ url }) => url.origin === self.location.origin && url.pathname.startsWith('/staff/'),
+      handler: 'CacheFirst',
+      options: {
+        cacheName: STAFF_CACHE,
+        matchOptions: { ignoreVary: true },
+        cacheableResponse: { statuses: [200] },
+      },
+    },
     {
       // Map tiles: the tile server is configured at run time (cross-origin in production,
       // same-origin in tests), so match by what the request is, not by its origin.
@@ -94,13 +132,17 @@ console.log(
 
 // Last, so that sw.js and Workbox's runtime get copies too: .br (quality 11) and .gz (level 9)
 // next to every compressible file, served as they are by the server (tools/sw/precompress.mjs).
-let raw = 0;
-let br = 0;
-for (const row of precompress(globDirectory)) {
-  raw += row.raw;
-  br += row.br ?? row.raw;
-  if (row.file.endsWith('.wasm')) {
-    console.log(`build-sw: ${row.file}: ${row.raw} B, brotli ${row.br} B, gzip ${row.gz} B`);
+reportCompressed(globDirectory);
+
+function reportCompressed(globDirectory) {
+  let raw = 0;
+  let br = 0;
+  for (const row of precompress(globDirectory)) {
+    raw += row.raw;
+    br += row.br ?? row.raw;
+    if (row.file.endsWith('.wasm')) {
+      console.log(`build-sw: ${row.file}: ${row.raw} B, brotli ${row.br} B, gzip ${row.gz} B`);
+    }
   }
+  console.log(`build-sw: pre-compressed ${(raw / 1024).toFixed(0)} KiB of text and wasm to ${(br / 1024).toFixed(0)} KiB (brotli)`);
 }
-console.log(`build-sw: pre-compressed ${(raw / 1024).toFixed(0)} KiB of text and wasm to ${(br / 1024).toFixed(0)} KiB (brotli)`);

@@ -19,6 +19,10 @@ import path from 'node:path';
 
 const MARK = 'window.caremapShellPainted';
 
+// The glue and wasm of either app: the residents' (`/caremap-<hash>.js`) or the staff app's
+// (`/staff/caremap-staff-<hash>.js`, staff.html).
+const APP = String.raw`\/(?:staff\/)?caremap(?:-staff)?-[0-9a-f]+`;
+
 export function startAfterPaint(dir) {
   const file = path.join(dir, 'index.html');
   let html = fs.readFileSync(file, 'utf8');
@@ -30,10 +34,10 @@ export function startAfterPaint(dir) {
     }
     html = html.replace(pattern, replace);
   };
-  once(/<link rel="modulepreload" href="\/caremap-[0-9a-f]+\.js"[^>]*>/, 'modulepreload of the glue', '');
-  once(/<link rel="preload" href="\/caremap-[0-9a-f]+_bg\.wasm"[^>]*>/, 'preload of the wasm', '');
+  once(new RegExp(`<link rel="modulepreload" href="${APP}\\.js"[^>]*>`), 'modulepreload of the glue', '');
+  once(new RegExp(`<link rel="preload" href="${APP}_bg\\.wasm"[^>]*>`), 'preload of the wasm', '');
   once(
-    /^import init, \* as bindings from '(\/caremap-[0-9a-f]+\.js)';$/m,
+    new RegExp(`^import init, \\* as bindings from '(${APP}\\.js)';$`, 'm'),
     'import of the glue',
     (_, glue) => `await ${MARK};\nconst bindings = await import('${glue}');\nconst init = bindings.default;`,
   );

@@ -170,33 +170,39 @@ fn server_binary() -> PathBuf {
     crate::root().join("target/release/caremap-server")
 }
 
-/// Size of the built WASM module: raw, gzip -9, and brotli 11 (the `.br` copy the build writes
-/// next to it, tools/sw/precompress.mjs, which is what the server sends).
+/// Size of the built WASM modules, the residents' app's (`dist/`) and the staff app's
+/// (`dist/staff/`): raw, gzip -9, and brotli 11 (the `.br` copy the build writes next to it,
+/// tools/sw/precompress.mjs, which is what the server sends).
 fn wasm_size() -> Result<()> {
     shell::step("PWA size");
     let dist = crate::root().join("dist");
-    for entry in std::fs::read_dir(&dist)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "wasm") {
-            let raw = std::fs::metadata(&path)?.len();
-            let gzip = Cmd::new("sh")
-                .arg("-c")
-                .arg(format!("gzip -9 -c '{}' | wc -c", path.display()))
-                .output()
-                .and_then(|out| out.trim().parse::<u64>().ok())
-                .unwrap_or(0);
-            let mut copy = path.clone().into_os_string();
-            copy.push(".br");
-            let brotli = std::fs::metadata(copy).map_or_else(
-                |_| "no .br copy".to_owned(),
-                |m| format!("brotli 11 {:.1} KB", m.len() as f64 / 1024.0),
-            );
-            println!(
-                "wasm {}: raw {:.1} KB, gzip -9 {:.1} KB, {brotli} (budget: 250 KB compressed)",
-                path.file_name().unwrap_or_default().to_string_lossy(),
-                raw as f64 / 1024.0,
-                gzip as f64 / 1024.0
-            );
+    for (app, dir, budget) in [
+        ("residents' app", dist.clone(), "budget: 200 KB brotli"),
+        ("staff app", dist.join("staff"), "no budget"),
+    ] {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "wasm") {
+                let raw = std::fs::metadata(&path)?.len();
+                let gzip = Cmd::new("sh")
+                    .arg("-c")
+                    .arg(format!("gzip -9 -c '{}' | wc -c", path.display()))
+                    .output()
+                    .and_then(|out| out.trim().parse::<u64>().ok())
+                    .unwrap_or(0);
+                let mut copy = path.clone().into_os_string();
+                copy.push(".br");
+                let brotli = std::fs::metadata(copy).map_or_else(
+                    |_| "no .br copy".to_owned(),
+                    |m| format!("brotli 11 {:.1} KB", m.len() as f64 / 1024.0),
+                );
+                println!(
+                    "{app}: wasm {}: raw {:.1} KB, gzip -9 {:.1} KB, {brotli} ({budget})",
+                    path.file_name().unwrap_or_default().to_string_lossy(),
+                    raw as f64 / 1024.0,
+                    gzip as f64 / 1024.0
+                );
+            }
         }
     }
     Ok(())

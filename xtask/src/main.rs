@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask setup`  installs what is missing (wasm target, Trunk, wasm-bindgen CLI at the
 //!   lockfile's version, npm packages, Chromium for the browser tests); idempotent.
-//! - `cargo xtask build`  builds the PWA into `dist/` with Trunk (release, offline).
+//! - `cargo xtask build`  builds the PWA into `dist/` with Trunk (release, offline): the
+//!   residents' app, then the staff app into `dist/staff/`.
 //! - `cargo xtask run`    builds, then serves the PWA and the API on http://127.0.0.1:8080 with an
 //!   embedded SQLite database seeded with the demo registry and today's demo load reports.
 //!   Extra arguments go to `serve`.
@@ -65,11 +66,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Builds the PWA into `dist/` (release profile, no downloads).
+/// Builds the PWA (release profile, no downloads): the residents' app into `dist/`, then the
+/// staff app (`staff.html`) into `dist/staff/`, in that order since Trunk empties its dist
+/// directory first (docs/ARCHITECTURE.md, "Two apps").
 pub fn build_pwa() -> Result<()> {
     setup::all(setup::Needs::Build)?;
     setup::trunk()
         .args(["build", "--release", "--offline"])
+        .run()?;
+    setup::trunk()
+        .args(["build", "--release", "--offline", "--dist", "dist/staff"])
+        .args(["--public-url", "/staff/", "staff.html"])
         .run()
 }
 

@@ -1,13 +1,22 @@
 //! Opening hours in OpenStreetMap `opening_hours` syntax, parsed by the `opening-hours` crate.
+//!
+//! The grammar is the feature `grammar` (on by default: the server, the importer). The
+//! residents' app builds this crate without it: it keeps the text as the server sent it (the
+//! server validated it) and judges "open now" from the compiled [`crate::Timetable`].
 
 use crate::error::ValidationError;
+#[cfg(feature = "grammar")]
 use chrono::{Datelike, NaiveDateTime};
+#[cfg(feature = "grammar")]
 use std::cell::RefCell;
+#[cfg(feature = "grammar")]
 use std::collections::HashMap;
+#[cfg(feature = "grammar")]
 use std::rc::Rc;
 
 /// Opening hours, e.g. `Mo-Fr 08:00-12:00,13:30-17:00; PH off` or `24/7`. Kept as the text the
-/// source gave (trimmed), known to parse.
+/// source gave (trimmed), known to parse (with the feature `grammar`; without it, only its
+/// length is checked).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "Mo-Fr 08:00-17:00; Sa 08:00-12:00"))]
@@ -30,6 +39,7 @@ impl OpeningHours {
                 max: MAX_CHARS,
             });
         }
+        #[cfg(feature = "grammar")]
         parsed(trimmed).map_err(|err| {
             ValidationError::OpeningHours {
                 value: trimmed.to_owned(),
@@ -47,6 +57,31 @@ impl OpeningHours {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+#[cfg(feature = "grammar")]
+impl OpeningHours {
+    /// The stretches from `from` to `to`: (start, end, open), `None` where the text leaves it
+    /// unknown. What [`crate::Timetable::compile`] is made of.
+    pub fn ranges(
+        &self,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> Vec<(NaiveDateTime, NaiveDateTime, Option<bool>)> {
+        let Some(oh) = self.evaluator() else {
+            return Vec::new();
+        };
+        oh.iter_range(from, to)
+            .map(|r| {
+                let open = match r.kind {
+                    opening_hours::RuleKind::Open => Some(true),
+                    opening_hours::RuleKind::Closed => Some(false),
+                    opening_hours::RuleKind::Unknown => None,
+                };
+                (r.range.start, r.range.end, open)
+            })
+            .collect()
     }
 
     /// The evaluator for these hours: the one parsed before for the same text, else parsed now.
@@ -104,6 +139,7 @@ impl OpeningHours {
 }
 
 /// What a timetable says at one moment.
+#[cfg(feature = "grammar")]
 #[derive(Debug, Clone, Copy, Default)]
 struct Answer {
     open: Option<bool>,
@@ -113,6 +149,7 @@ struct Answer {
 /// How many distinct hours texts are remembered with their evaluator (and their answers).
 pub const REMEMBERED_CAP: usize = 256;
 
+#[cfg(feature = "grammar")]
 thread_local! {
     /// Hours texts that parsed before, with what they parsed to. A registry of 100,000
     /// facilities has a few dozen distinct timetables: reading it back from the phone's store
@@ -123,6 +160,7 @@ thread_local! {
         RefCell::new(HashMap::new());
 }
 
+#[cfg(feature = "grammar")]
 thread_local! {
     /// The answers of [`OpeningHours::answer_at`] for the moment last asked about, by text.
     static ANSWERS: RefCell<(Option<NaiveDateTime>, HashMap<String, Answer>)> =
@@ -130,10 +168,12 @@ thread_local! {
 }
 
 /// Why a text is not opening hours (the parser's own error type).
+#[cfg(feature = "grammar")]
 type ParseError = <opening_hours::OpeningHours as std::str::FromStr>::Err;
 
 /// The evaluator of `text`: the one remembered, else parsed now (and remembered, while there is
 /// room).
+#[cfg(feature = "grammar")]
 fn parsed(text: &str) -> Result<Rc<opening_hours::OpeningHours>, ParseError> {
     if let Some(evaluator) = REMEMBERED.with(|known| known.borrow().get(text).cloned()) {
         return Ok(evaluator);
@@ -167,7 +207,7 @@ impl std::fmt::Display for OpeningHours {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "grammar"))]
 mod tests {
     use super::*;
     use chrono::NaiveDate;

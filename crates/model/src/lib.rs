@@ -21,6 +21,7 @@ pub mod report;
 pub mod status;
 pub mod sync;
 pub mod text;
+pub mod timetable;
 
 pub use account::{AccountInfo, EnrollRequest, EnrollResponse, EnrollmentCode, Role, Scope};
 pub use columnar::ColumnarPage;
@@ -44,3 +45,4 @@ pub use report::{
 };
 pub use status::{Crowding, FacilityStatus, Freshness, FreshnessThresholds};
 pub use text::{Address, AreaName, Name, Note};
+pub use timetable::{HoursState, Timetable, TimetableSet};

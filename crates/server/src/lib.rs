@@ -45,19 +45,32 @@ pub struct AppState {
     pub gate: Arc<auth::AuthGate>,
     /// `/health`'s facility count, kept between changes.
     pub health: Arc<routes::health::HealthCount>,
+    /// The registry's timetables, compiled for the weeks ahead (`GET /api/v1/timetables`).
+    pub timetables: Arc<routes::timetables::TimetableCache>,
 }
 
 impl AppState {
-    /// Reads `dist/index.html` (if there) for the inline-script hashes of the CSP.
+    /// Reads `dist/index.html` and the staff app's `dist/staff/index.html` (if there) for the
+    /// inline-script hashes of the CSP.
     pub fn new(store: SharedStore, config: ServerConfig) -> Self {
         let index = config.dist.join("index.html");
-        let (hashes, pwa_built) = match std::fs::read_to_string(&index) {
+        let (mut hashes, pwa_built) = match std::fs::read_to_string(&index) {
             Ok(html) => (security::script_hashes(&html), true),
             Err(err) => {
                 tracing::warn!(path = %index.display(), error = %err, "PWA not built: serving the API only");
                 (Vec::new(), false)
             }
         };
+        let staff = config.dist.join(routes::static_files::STAFF_SHELL);
+        match std::fs::read_to_string(&staff) {
+            Ok(html) => hashes.extend(security::script_hashes(&html)),
+            Err(err) if pwa_built => {
+                tracing::warn!(path = %staff.display(), error = %err, "staff app not built: /report is the residents' app's not-found page");
+            }
+            Err(_) => {}
+        }
+        hashes.sort();
+        hashes.dedup();
         let csp = security::content_security_policy(
             &hashes,
             config::tile_origin(&config.tile_url).as_deref(),
@@ -75,6 +88,7 @@ impl AppState {
             csp,
             pwa_built,
             feed_cache: Arc::default(),
+            timetables: Arc::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod push;
 pub mod registry;
 pub mod reports;
 pub mod static_files;
+pub mod timetables;
 
 use crate::error::{localize, ApiError};
 use crate::{edge, security, AppState};
@@ -31,6 +32,7 @@ use tower_http::CompressionLevel;
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/registry", get(registry::registry))
+        .route("/timetables", get(timetables::timetables))
         .route("/enroll", post(accounts::enroll))
         .route("/me", get(accounts::me))
         .route("/push", post(push::push))

@@ -1,7 +1,7 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of every endpoint and schema.
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, config, export, health, push, registry, reports};
+use crate::routes::{accounts, config, export, health, push, registry, reports, timetables};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&BearerToken),
     paths(
         registry::registry,
+        timetables::timetables,
         accounts::enroll,
         accounts::me,
         push::push,
@@ -34,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         registry::RegistryAnswer,
         caremap_model::RegistryPage,
         caremap_model::ColumnarPage,
+        caremap_model::TimetableSet,
+        caremap_model::Timetable,
         caremap_model::FacilityRecord,
         caremap_model::Facility,
         caremap_model::FacilityId,

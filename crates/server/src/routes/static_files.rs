@@ -4,6 +4,9 @@
 //! - A GET for a path that is not a file and has no extension in its last segment (a client
 //!   route such as `/facility/<uuid>`) serves `index.html`, so deep links and reloads work. A
 //!   missing `.js`/`.wasm`/... stays a 404: answering HTML for a script only confuses the browser.
+//!   The staff app's routes (`/report`, `/report/...`) serve the staff app's shell instead,
+//!   `staff/index.html` (built from `staff.html`; docs/ARCHITECTURE.md, "Two apps"), or
+//!   `index.html` when the staff app is not built.
 //! - Files whose name carries Trunk's content hash (`caremap-<16 hex>_bg.wasm`), and Workbox's
 //!   runtime (`workbox-<8 chars of hash>.js`, next to the service worker), never change:
 //!   `Cache-Control: public, max-age=31536000, immutable`. Everything else (`index.html`, the
@@ -32,6 +35,9 @@ pub const NO_CACHE: &str = "no-cache";
 /// changes, and the browser's update check must always reach the server for it.
 pub const SERVICE_WORKER: &str = "sw.js";
 pub const MANIFEST_CONTENT_TYPE: &str = "application/manifest+json";
+
+/// The staff app's shell in the dist directory.
+pub const STAFF_SHELL: &str = "staff/index.html";
 
 const NOT_BUILT: &str = "caremap server is running, but the PWA is not built.\n\
 caremap 服务器已运行，但网页应用尚未构建。\n\n\
@@ -82,6 +88,11 @@ fn is_client_route(path: &str) -> bool {
     !last_segment(path).contains('.')
 }
 
+/// Whether a client route belongs to the staff app: the doctor's page, `/report`.
+pub fn is_staff_route(path: &str) -> bool {
+    path == "/report" || path.starts_with("/report/")
+}
+
 /// Serves a non-API path from the dist directory.
 pub async fn serve(State(state): State<AppState>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
@@ -117,7 +128,13 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
         .await;
     let (mut response, file_name) = match retry {
         Some(retry) if served.status() == StatusCode::NOT_FOUND && is_client_route(&path) => {
-            let Ok(index) = ServeFile::new(dist.join("index.html"))
+            let staff = dist.join(STAFF_SHELL);
+            let shell = if is_staff_route(&path) && staff.is_file() {
+                staff
+            } else {
+                dist.join("index.html")
+            };
+            let Ok(index) = ServeFile::new(shell)
                 .precompressed_br()
                 .precompressed_gzip()
                 .oneshot(retry)
@@ -189,5 +206,9 @@ mod tests {
         ));
         assert!(is_client_route("/"));
         assert!(!is_client_route("/caremap-0123456789abcdef_bg.wasm"));
+        assert!(is_staff_route("/report"));
+        assert!(is_staff_route("/report/history"));
+        assert!(!is_staff_route("/reports"));
+        assert!(!is_staff_route("/facility/report"));
     }
 }

@@ -167,6 +167,23 @@ fn replace_database(url: &str, database: &str) -> String {
 
 /// The sample dist directory (a Trunk-like `index.html` with an inline module loader, a hashed
 /// wasm and js, the manifest and a service worker).
+/// Copies the sample dist directory (with the staff app's `staff/`) into `to`.
+pub fn copy_fixture_dist(to: &std::path::Path) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        for entry in std::fs::read_dir(from).expect("fixture dist") {
+            let entry = entry.expect("fixture file");
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                std::fs::create_dir_all(&target).expect("fixture dir");
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).expect("copy fixture");
+            }
+        }
+    }
+    copy(&fixture_dist(), to);
+}
+
 /// A response header as text, empty when absent.
 pub fn header(response: &reqwest::Response, name: &str) -> String {
     response

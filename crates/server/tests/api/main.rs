@@ -22,4 +22,5 @@ mod reports;
 mod robust;
 mod serve;
 mod store;
+mod timetables;
 mod web;

@@ -2,7 +2,7 @@
 //! tools/sw/precompress.mjs) are sent as they are to a client that accepts them, the original
 //! to one that does not, and the compression layer never compresses them a second time.
 
-use crate::helpers::{fixture_dist, header, spawn_app_with, Backend, TestApp};
+use crate::helpers::{copy_fixture_dist, header, spawn_app_with, Backend, TestApp};
 use caremap_server::ServerConfig;
 
 const WASM: &str = "caremap-3f2a9c1e8b7d6a5f_bg.wasm";
@@ -11,20 +11,28 @@ const WASM: &str = "caremap-3f2a9c1e8b7d6a5f_bg.wasm";
 const WASM_BR: &[u8] = b"pre-compressed wasm, brotli";
 const WASM_GZ: &[u8] = b"pre-compressed wasm, gzip";
 const INDEX_BR: &[u8] = b"pre-compressed index.html, brotli";
+const STAFF_BR: &[u8] = b"pre-compressed staff/index.html, brotli";
+const STAFF_WASM_BR: &[u8] = b"pre-compressed staff wasm, brotli";
 
 /// The fixture build with .br and .gz copies of the wasm and a .br copy of index.html.
 fn dist_with_copies() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for entry in std::fs::read_dir(fixture_dist()).expect("fixture dist") {
-        let entry = entry.expect("fixture file");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy fixture");
-    }
+    copy_fixture_dist(dir.path());
     let write = |name: String, bytes: &[u8]| {
         std::fs::write(dir.path().join(name), bytes).expect("write copy");
     };
     write(format!("{WASM}.br"), WASM_BR);
     write(format!("{WASM}.gz"), WASM_GZ);
     write("index.html.br".to_owned(), INDEX_BR);
+    write("staff/index.html.br".to_owned(), STAFF_BR);
+    write(
+        "staff/caremap-staff-5e4d3c2b1a098765_bg.wasm".to_owned(),
+        b"\0asm staff",
+    );
+    write(
+        "staff/caremap-staff-5e4d3c2b1a098765_bg.wasm.br".to_owned(),
+        STAFF_WASM_BR,
+    );
     dir
 }
 
@@ -111,6 +119,34 @@ async fn index_html_and_client_routes_get_its_brotli_copy() {
         let body = response.bytes().await.expect("body");
         assert_eq!(&body[..], INDEX_BR, "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_staff_apps_shell_and_wasm_get_their_brotli_copies() {
+    let dist = dist_with_copies();
+    let Some(app) = app(&dist).await else { return };
+    for path in ["/report", "/report/history"] {
+        let response = get(&app, path, Some("br")).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(&response, "content-encoding"), "br", "{path}");
+        assert!(header(&response, "content-type").starts_with("text/html"));
+        assert_eq!(header(&response, "cache-control"), "no-cache", "{path}");
+        let body = response.bytes().await.expect("body");
+        assert_eq!(&body[..], STAFF_BR, "{path}");
+    }
+    let wasm = get(
+        &app,
+        "/staff/caremap-staff-5e4d3c2b1a098765_bg.wasm",
+        Some("gzip, br"),
+    )
+    .await;
+    assert_eq!(header(&wasm, "content-encoding"), "br");
+    assert_eq!(header(&wasm, "content-type"), "application/wasm");
+    assert_eq!(
+        header(&wasm, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(&wasm.bytes().await.expect("body")[..], STAFF_WASM_BR);
 }
 
 #[tokio::test]

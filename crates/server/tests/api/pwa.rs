@@ -2,16 +2,13 @@
 //! revalidated, Workbox's runtime cached for good, the manifest with its media type, and a CSP
 //! that lets the worker fetch map tiles.
 
-use crate::helpers::{fixture_dist, header, spawn_app_with, Backend};
+use crate::helpers::{copy_fixture_dist, fixture_dist, header, spawn_app_with, Backend};
 use caremap_server::ServerConfig;
 
 /// The fixture build plus a Workbox runtime file, as generateSW writes it next to sw.js.
 fn dist_with_workbox_runtime() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for entry in std::fs::read_dir(fixture_dist()).expect("fixture dist") {
-        let entry = entry.expect("fixture file");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy fixture");
-    }
+    copy_fixture_dist(dir.path());
     std::fs::write(
         dir.path().join("workbox-17a552a1.js"),
         "define([\"exports\"],function(t){});\n",

@@ -7,6 +7,9 @@ use caremap_server::ServerConfig;
 /// Rust (Python's hashlib) so the test does not check the code with itself.
 const FIXTURE_SCRIPT_HASH: &str = "'sha256-w/RgF1A4YxlCU8vi2Ywur5kYRskYNtfkib4sQPqaiPo='";
 
+/// The same for the staff app's shell, `tests/fixtures/dist/staff/index.html`.
+const FIXTURE_STAFF_SCRIPT_HASH: &str = "'sha256-TSuWFkK2X0XV6PtJjJ8RSv3+dO75Tlnfx7r+YY33Qqs='";
+
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
@@ -18,7 +21,7 @@ async fn every_response_carries_the_security_headers() {
         assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
         assert!(
             csp.contains(&format!(
-                "script-src 'self' 'wasm-unsafe-eval' {FIXTURE_SCRIPT_HASH};"
+                "script-src 'self' 'wasm-unsafe-eval' {FIXTURE_STAFF_SCRIPT_HASH} {FIXTURE_SCRIPT_HASH};"
             )),
             "{csp}"
         );
@@ -120,6 +123,29 @@ async fn client_routes_fall_back_to_the_app_shell() {
 }
 
 #[tokio::test]
+async fn the_doctors_page_is_the_staff_apps_shell() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let index = app.get("/").await.text().await.expect("index");
+    for path in ["/report", "/report/", "/report/history"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(&response, "cache-control"), "no-cache", "{path}");
+        assert!(header(&response, "content-type").starts_with("text/html"));
+        let body = response.text().await.expect("body");
+        assert!(
+            body.contains("/staff/caremap-staff-5e4d3c2b1a098765.js"),
+            "{path}: {body}"
+        );
+        assert_ne!(body, index, "{path}");
+    }
+    // A path that only starts like it is the residents' app.
+    let reports = app.get("/reports").await.text().await.expect("body");
+    assert_eq!(reports, index);
+}
+
+#[tokio::test]
 async fn responses_are_compressed_when_asked() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
         return;
@@ -201,6 +227,7 @@ async fn openapi_document_lists_every_route() {
     assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
     for path in [
         "/api/v1/registry",
+        "/api/v1/timetables",
         "/api/v1/config",
         "/api/v1/health",
         "/api/v1/openapi.json",

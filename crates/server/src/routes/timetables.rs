@@ -1,0 +1,104 @@
+//! `GET /api/v1/timetables`: every distinct opening-hours text of the registry, compiled into
+//! the open minutes of the next four weeks (`caremap_model::Timetable`), so the residents' app
+//! says "open now" without the OSM grammar (docs/ARCHITECTURE.md, "Opening hours").
+//!
+//! Compiled from the facilities' local midnight (China Standard Time) of today, and kept for a
+//! few minutes: a registry of 100,000 facilities has a few dozen to a few thousand distinct
+//! texts, and the phones of a district ask after each sync that leaves them short of a text or
+//! of weeks ahead. A new day, or a text that appeared, is picked up within [`KEEP`].
+
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use caremap_model::{OpeningHours, Timetable, TimetableSet};
+use chrono::{FixedOffset, NaiveDateTime, NaiveTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a compiled set is answered before it is made again.
+pub const KEEP: Duration = Duration::from_secs(5 * 60);
+
+/// The facilities' offset from UTC (China Standard Time, as the PWA's clock).
+const FACILITY_UTC_OFFSET_SECONDS: i32 = 8 * 3600;
+
+/// The last set compiled: when, from which midnight, and its JSON.
+#[derive(Default)]
+pub struct TimetableCache {
+    last: Mutex<Option<(Instant, NaiveDateTime, Bytes)>>,
+}
+
+/// Local midnight of today at the facilities.
+fn facilities_midnight() -> NaiveDateTime {
+    let now = Utc::now();
+    let local = FixedOffset::east_opt(FACILITY_UTC_OFFSET_SECONDS).map_or_else(
+        || now.naive_utc(),
+        |offset| now.with_timezone(&offset).naive_local(),
+    );
+    local.date().and_time(NaiveTime::MIN)
+}
+
+/// Compiles every distinct text in `texts` from `from`.
+pub fn compile_all<'a>(
+    texts: impl IntoIterator<Item = &'a OpeningHours>,
+    from: NaiveDateTime,
+) -> TimetableSet {
+    let distinct: BTreeMap<&str, &OpeningHours> =
+        texts.into_iter().map(|h| (h.as_str(), h)).collect();
+    TimetableSet {
+        timetables: distinct
+            .into_values()
+            .map(|hours| {
+                (
+                    hours.as_str().to_owned(),
+                    Timetable::compile(hours, from, Timetable::DEFAULT_DAYS),
+                )
+            })
+            .collect(),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/timetables",
+    tag = "registry",
+    responses(
+        (status = 200, description = "Every distinct opening-hours text of the registry, compiled for the next four weeks (facilities' local time)", body = TimetableSet),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    )
+)]
+pub async fn timetables(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let from = facilities_midnight();
+    let kept = state
+        .timetables
+        .last
+        .lock()
+        .ok()
+        .and_then(|last| last.clone())
+        .filter(|(at, made_from, _)| *made_from == from && at.elapsed() < KEEP);
+    let body = match kept {
+        Some((_, _, body)) => body,
+        None => {
+            let records = state.store.list().await?;
+            let set = compile_all(
+                records
+                    .iter()
+                    .filter_map(|r| r.facility.as_ref())
+                    .filter_map(|f| f.opening_hours.as_ref()),
+                from,
+            );
+            let body = Bytes::from(serde_json::to_vec(&set).map_err(|err| {
+                tracing::error!(error = %err, "timetables: cannot serialise");
+                ApiError::Unavailable
+            })?);
+            if let Ok(mut last) = state.timetables.last.lock() {
+                *last = Some((Instant::now(), from, body.clone()));
+            }
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
