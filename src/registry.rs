@@ -372,7 +372,8 @@ impl Registry {
                 // Passing trouble (a dropped link, a busy server) is retried after a jittered,
                 // growing delay; a browser that knows it is offline waits for `online` instead.
                 if err.is_transient() && browser::online() {
-                    self.runner.retry_later(move || self.sync_now());
+                    self.runner
+                        .retry_after(err.retry_after(), move || self.sync_now());
                 }
             }
         }

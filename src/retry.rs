@@ -74,6 +74,12 @@ impl Runner {
     /// Counts a failure and calls `run` once the backoff's delay for it has passed (a retry
     /// already waiting is replaced).
     pub fn retry_later(self, run: impl Fn() + 'static) {
+        self.retry_after(None, run);
+    }
+
+    /// [`Runner::retry_later`], waiting at least `asked` when the server said how long
+    /// (`Retry-After`; see [`Backoff::delay_after`]).
+    pub fn retry_after(self, asked: Option<Duration>, run: impl Fn() + 'static) {
         let failures = self
             .state
             .try_update_value(|s| {
@@ -81,7 +87,7 @@ impl Runner {
                 s.failures
             })
             .unwrap_or(1);
-        let delay = retry_delay(failures, js_sys::Math::random());
+        let delay = retry_delay_after(failures, js_sys::Math::random(), asked);
         match set_timeout_with_handle(run, delay) {
             Ok(handle) => self.state.update_value(|s| {
                 if let Some(old) = s.retry.replace(handle) {
@@ -96,7 +102,12 @@ impl Runner {
 /// The delay before retrying after `failures` failures in a row (at least one), with `jitter`
 /// drawn from [0, 1).
 pub fn retry_delay(failures: u32, jitter: f64) -> Duration {
-    Backoff::DEFAULT.delay(failures.saturating_sub(1), jitter)
+    retry_delay_after(failures, jitter, None)
+}
+
+/// [`retry_delay`] when the server asked to wait `asked`.
+pub fn retry_delay_after(failures: u32, jitter: f64, asked: Option<Duration>) -> Duration {
+    Backoff::DEFAULT.delay_after(failures.saturating_sub(1), jitter, asked)
 }
 
 #[cfg(test)]
@@ -109,6 +120,8 @@ mod tests {
         assert!(retry_delay(1, 0.0) >= Duration::from_secs(1));
         assert!(retry_delay(4, 0.0) > retry_delay(1, 0.99));
         assert!(retry_delay(u32::MAX, 0.99) <= Backoff::DEFAULT.max);
+        // A server that said "Retry-After: 5" is not asked again sooner.
+        assert!(retry_delay_after(1, 0.0, Some(Duration::from_secs(5))) >= Duration::from_secs(5));
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test]

@@ -12,8 +12,8 @@ use caremap::store::{
 use caremap_model::push::{codes, MAX_BATCH};
 use caremap_model::{
     AccountInfo, Cursor, Facility, FacilityId, FacilityKind, FacilityRecord, Lang, LatLon,
-    LoadReport, Mutation, MutationError, MutationResult, Name, Names, Outcome, PushResponse,
-    ReportDraft, ReportId, Role, Scope,
+    LoadReport, Mutation, MutationError, MutationResult, Name, Names, Outcome, PushRequest,
+    PushResponse, ReportDraft, ReportId, Role, Scope,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use indexed_db_futures::database::Database;
@@ -119,6 +119,8 @@ struct ScriptedServer<'a> {
     stored: RefCell<Vec<Uuid>>,
     /// The ids of every push received, one list per push.
     requests: RefCell<Vec<Vec<Uuid>>>,
+    /// The body of every push received, as the text it came in.
+    bodies: RefCell<Vec<String>>,
     langs: RefCell<Vec<Lang>>,
     written_before_send: Cell<bool>,
 }
@@ -131,6 +133,7 @@ impl<'a> ScriptedServer<'a> {
             refuse: RefCell::new(HashSet::new()),
             stored: RefCell::new(Vec::new()),
             requests: RefCell::new(Vec::new()),
+            bodies: RefCell::new(Vec::new()),
             langs: RefCell::new(Vec::new()),
             written_before_send: Cell::new(true),
         }
@@ -143,7 +146,11 @@ impl<'a> ScriptedServer<'a> {
 }
 
 impl PushTransport for ScriptedServer<'_> {
-    async fn push(&self, mutations: &[Mutation], lang: Lang) -> Result<PushResponse, ApiError> {
+    async fn push(&self, body: &str, lang: Lang) -> Result<PushResponse, ApiError> {
+        let request: PushRequest =
+            serde_json::from_str(body).expect("a push body is a PushRequest");
+        self.bodies.borrow_mut().push(body.to_owned());
+        let mutations = &request.mutations[..];
         let held: Vec<Uuid> = self
             .outbox
             .outbox()
@@ -168,17 +175,14 @@ impl PushTransport for ScriptedServer<'_> {
         match next {
             Next::Fail => return Err(ApiError::Network("connection reset".into())),
             Next::Unauthorized => {
-                return Err(ApiError::Server {
-                    status: 401,
-                    code: "unauthenticated".into(),
-                    message: "请重新登记".into(),
-                })
+                return Err(ApiError::server(401, "unauthenticated", "请重新登记"))
             }
             Next::Answer | Next::LoseAnswer => {}
         }
         self.requests
             .borrow_mut()
             .push(mutations.iter().map(|m| m.id).collect());
+
         let results = mutations
             .iter()
             .map(|m| {
@@ -800,4 +804,167 @@ async fn a_version_1_database_is_upgraded_keeping_the_registry_and_its_cursor() 
     write(&store, 1).await;
     assert_eq!(store.outbox().await.unwrap().len(), 1);
     assert!(store.sent_reports().await.unwrap().is_empty());
+}
+
+/// Replaces the outbox entry `entry` in database `name` as it is (bypassing the store's API),
+/// as an older app would have left it.
+async fn put_raw<T: serde::Serialize>(name: &str, entry: &T) {
+    let db = Database::open(name).await.unwrap();
+    let tx = db
+        .transaction(stores::OUTBOX)
+        .with_mode(TransactionMode::Readwrite)
+        .build()
+        .unwrap();
+    tx.object_store(stores::OUTBOX)
+        .unwrap()
+        .put(entry)
+        .serde()
+        .unwrap();
+    tx.commit().await.unwrap();
+    db.close();
+}
+
+/// The push body of one mutation whose JSON is `json`.
+fn body_of(json: &str) -> String {
+    format!("{{\"mutations\":[{json}]}}")
+}
+
+#[wasm_bindgen_test]
+async fn a_resend_carries_the_bytes_the_report_was_saved_with() {
+    let name = "caremap-test-outbox-same-bytes";
+    let store = fresh(name).await;
+    let ids = write(&store, 1).await;
+    let saved = store.outbox().await.unwrap().remove(0);
+    let json = saved
+        .mutation_json
+        .clone()
+        .expect("the bytes are kept when saved");
+    assert_eq!(
+        serde_json::from_str::<Mutation>(&json).unwrap(),
+        saved.mutation(),
+        "they are the report's mutation"
+    );
+    store.close();
+
+    // Bytes that this build would not write (as if an older app had saved them: other
+    // spacing and order) are what goes, every time.
+    let mut older = saved.clone();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let older_json = serde_json::to_string_pretty(&value).unwrap();
+    assert_ne!(older_json, json);
+    older.mutation_json = Some(older_json.clone());
+    put_raw(name, &older).await;
+
+    let store = Store::open(name).await.unwrap();
+    let server = ScriptedServer::new(&store);
+    server.then(Next::LoseAnswer).then(Next::Answer);
+    assert!(send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap_err()
+        .is_transient());
+    // Meanwhile the doctor writes another: the resend goes in a batch of two.
+    let more = write(&store, 1).await;
+    let summary = send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!(summary.sent, 2);
+    let bodies = server.bodies.borrow().clone();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0], body_of(&older_json));
+    let second = store.sent_reports().await.unwrap();
+    assert_eq!(second.len(), 2);
+    let more_json =
+        serde_json::to_string(&Mutation::load_report(more[0], &report(100), now())).unwrap();
+    assert_eq!(
+        bodies[1],
+        format!("{{\"mutations\":[{older_json},{more_json}]}}")
+    );
+    assert_eq!(*server.stored.borrow(), uuids(&[ids[0], more[0]]));
+}
+
+/// An outbox entry as stored before entries kept their mutation's bytes.
+#[derive(serde::Serialize)]
+struct EntryWithoutBytes {
+    id: ReportId,
+    seq: u64,
+    report: LoadReport,
+    recorded_at: DateTime<Utc>,
+    state: OutboxState,
+    account: Option<ReportAuthor>,
+}
+
+#[wasm_bindgen_test]
+async fn entries_stored_without_bytes_are_serialized_once_then_always_resent_as_stored() {
+    let name = "caremap-test-outbox-seal";
+    fresh(name).await.close();
+    let id = ReportId::new_v7();
+    put_raw(
+        name,
+        &EntryWithoutBytes {
+            id,
+            seq: 1,
+            report: report(300),
+            recorded_at: now(),
+            state: OutboxState::Pending,
+            account: Some(ReportAuthor::from(&wang())),
+        },
+    )
+    .await;
+
+    let store = Store::open(name).await.unwrap();
+    let held = store.outbox().await.unwrap();
+    assert_eq!(held[0].mutation_json, None);
+    assert_eq!(store.seal_outbox().await.unwrap(), 1);
+    let sealed = store.outbox().await.unwrap().remove(0);
+    let json = sealed.mutation_json.clone().expect("sealed");
+    assert_eq!(json, serde_json::to_string(&sealed.mutation()).unwrap());
+    // Once: sealing again changes nothing.
+    assert_eq!(store.seal_outbox().await.unwrap(), 0);
+    assert_eq!(
+        store.outbox().await.unwrap()[0].mutation_json,
+        Some(json.clone())
+    );
+
+    // The first send's answer is lost; the resend is the same bytes.
+    let server = ScriptedServer::new(&store);
+    server.then(Next::LoseAnswer).then(Next::Answer);
+    send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap_err();
+    send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap();
+    assert_eq!(*server.bodies.borrow(), [body_of(&json), body_of(&json)]);
+    assert_eq!(*server.stored.borrow(), uuids(&[id]));
+    assert!(store.outbox().await.unwrap().is_empty());
+
+    // A report left by an older app that is sent without an explicit seal is sealed by the
+    // sender first, and sent with those bytes.
+    let other = ReportId::new_v7();
+    put_raw(
+        name,
+        &EntryWithoutBytes {
+            id: other,
+            seq: 2,
+            report: report(301),
+            recorded_at: now(),
+            state: OutboxState::Pending,
+            account: Some(ReportAuthor::from(&wang())),
+        },
+    )
+    .await;
+    let server = ScriptedServer::new(&store);
+    server.then(Next::LoseAnswer);
+    send_pending(&store, &server, &wang(), Lang::Zh, now)
+        .await
+        .unwrap_err();
+    let kept = store.outbox().await.unwrap().remove(0);
+    assert_eq!(
+        server.bodies.borrow()[0],
+        body_of(
+            kept.mutation_json
+                .as_deref()
+                .expect("sealed before sending")
+        )
+    );
 }

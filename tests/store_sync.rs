@@ -232,11 +232,7 @@ struct ReplacedServer {
 impl RegistrySource for ReplacedServer {
     async fn page(&self, since: Cursor) -> Result<RegistryPage, ApiError> {
         if since != Cursor::START {
-            return Err(ApiError::Server {
-                status: 400,
-                code: "invalid_cursor".into(),
-                message: "同步游标无效".into(),
-            });
+            return Err(ApiError::server(400, "invalid_cursor", "同步游标无效"));
         }
         Ok(RegistryPage {
             items: self.records.clone(),

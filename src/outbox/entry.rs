@@ -165,6 +165,7 @@ mod tests {
                 id,
                 name: format!("doctor {id}"),
             }),
+            mutation_json: None,
         }
     }
 

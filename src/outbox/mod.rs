@@ -29,15 +29,16 @@ use crate::api::ApiError;
 use crate::i18n::{locale_of, td_string};
 use crate::store::{OutboxEntry, ReportAuthor, Store, StoreError};
 use caremap_model::push::{self, MutationError};
-use caremap_model::{AccountInfo, Lang, Mutation, PushResponse};
+use caremap_model::{AccountInfo, Lang, PushResponse};
 use chrono::{DateTime, Utc};
 
 /// Where pushes go.
 pub trait PushTransport {
-    /// Sends `mutations` in order, asking for error messages in `lang`.
+    /// Sends `body` (a [`caremap_model::PushRequest`] as JSON text: see [`push_body`]) as it is,
+    /// asking for error messages in `lang`.
     fn push(
         &self,
-        mutations: &[Mutation],
+        body: &str,
         lang: Lang,
     ) -> impl std::future::Future<Output = Result<PushResponse, ApiError>>;
 }
@@ -48,9 +49,17 @@ pub struct HttpPush {
 }
 
 impl PushTransport for HttpPush {
-    async fn push(&self, mutations: &[Mutation], lang: Lang) -> Result<PushResponse, ApiError> {
-        crate::api::push(&self.token, mutations, lang).await
+    async fn push(&self, body: &str, lang: Lang) -> Result<PushResponse, ApiError> {
+        crate::api::push(&self.token, body, lang).await
     }
+}
+
+/// The push body for `batch`, in order: `{"mutations":[…]}` around each entry's mutation JSON
+/// exactly as the outbox keeps it ([`OutboxEntry::mutation_json`]), so whatever batch a report
+/// goes in, its bytes are the ones of its first send.
+pub fn push_body(batch: &[OutboxEntry]) -> String {
+    let mutations: Vec<String> = batch.iter().map(OutboxEntry::mutation_json).collect();
+    format!("{{\"mutations\":[{}]}}", mutations.join(","))
 }
 
 /// What a run of the sender did.
@@ -120,6 +129,8 @@ pub async fn send_pending(
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<SendSummary, SendError> {
     let mut summary = SendSummary::default();
+    // Entries an older app stored without their bytes get them now, once, before any send.
+    store.seal_outbox().await?;
     loop {
         let batch: Vec<OutboxEntry> = store
             .outbox()
@@ -137,8 +148,7 @@ pub async fn send_pending(
         if batch.is_empty() {
             return Ok(summary);
         }
-        let mutations: Vec<Mutation> = batch.iter().map(OutboxEntry::mutation).collect();
-        let response = transport.push(&mutations, lang).await?;
+        let response = transport.push(&push_body(&batch), lang).await?;
         summary.batches += 1;
         let recorded = store
             .record_results(&batch, &response.results, lang, now())

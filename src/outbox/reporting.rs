@@ -293,6 +293,7 @@ impl Reporting {
                     status,
                     ref code,
                     ref message,
+                    ..
                 } if (400..500).contains(&status) => EnrollError::Refused {
                     code: ApiErrorCode::parse(code),
                     message: message.clone(),
@@ -462,8 +463,14 @@ impl Reporting {
             Err(err) if err.is_transient() => {
                 leptos::logging::warn!("reporting: push: {err}");
                 if browser::online() {
+                    // A server that said when to come back (503 or 429 with `Retry-After`) is
+                    // not asked sooner.
+                    let asked = match &err {
+                        SendError::Api(api) => api.retry_after(),
+                        SendError::Store(_) => None,
+                    };
                     self.phase.set(SenderPhase::Retrying(err));
-                    self.runner.retry_later(move || self.send_now());
+                    self.runner.retry_after(asked, move || self.send_now());
                 } else {
                     // The `online` event starts the next run.
                     self.phase.set(SenderPhase::Offline);

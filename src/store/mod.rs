@@ -104,8 +104,10 @@ impl From<&AccountInfo> for ReportAuthor {
     }
 }
 
-/// A report waiting in the outbox. The mutation sent is made from it the same way every time
-/// ([`OutboxEntry::mutation`]), so a retry carries exactly the body of the first try.
+/// A report waiting in the outbox. The mutation's JSON is made once, when the report is saved,
+/// and kept ([`OutboxEntry::mutation_json`]): every send carries those bytes, so a retry is the
+/// first try's body even after an app update that serializes reports differently (which the
+/// server would otherwise refuse as an id reused for other content).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEntry {
     /// The report's id, which is also the mutation's (the idempotency key).
@@ -122,12 +124,37 @@ pub struct OutboxEntry {
     /// account is enrolled when they are next sent.
     #[serde(default)]
     pub account: Option<ReportAuthor>,
+    /// The mutation's JSON exactly as first made ([`OutboxEntry::seal`]), sent as it is every
+    /// time. `None` only in entries an older app stored: [`Store::seal_outbox`] makes it once
+    /// for them, before they are next sent.
+    #[serde(default)]
+    pub mutation_json: Option<String>,
 }
 
 impl OutboxEntry {
     /// The `load_report` mutation that carries this report.
     pub fn mutation(&self) -> Mutation {
         Mutation::load_report(self.id, &self.report, self.recorded_at)
+    }
+
+    /// Makes and keeps the mutation's JSON if it has none yet.
+    pub fn seal(&mut self) {
+        if self.mutation_json.is_none() {
+            // A `Mutation` (ids, strings, numbers, a JSON value) always serializes.
+            self.mutation_json = serde_json::to_string(&self.mutation()).ok();
+        }
+    }
+
+    /// The mutation as sent: the bytes kept when it was saved. Only if they are missing, or are
+    /// not a mutation of this id (a damaged store), is it made again from the report.
+    pub fn mutation_json(&self) -> String {
+        self.mutation_json
+            .as_ref()
+            .filter(|json| {
+                serde_json::from_str::<Mutation>(json).is_ok_and(|m| m.id == self.id.as_uuid())
+            })
+            .cloned()
+            .unwrap_or_else(|| serde_json::to_string(&self.mutation()).unwrap_or_default())
     }
 
     pub fn is_pending(&self) -> bool {
@@ -452,6 +479,33 @@ impl Store {
         Ok(entries)
     }
 
+    /// Gives every entry in the outbox that an older app stored without its mutation's JSON
+    /// that JSON ([`OutboxEntry::seal`]), made once now and kept: from then on it is sent as
+    /// it is. Returns how many were sealed.
+    pub async fn seal_outbox(&self) -> Result<u32, StoreError> {
+        let tx = self
+            .db
+            .transaction(stores::OUTBOX)
+            .with_mode(TransactionMode::Readwrite)
+            .build()?;
+        let store = tx.object_store(stores::OUTBOX)?;
+        let entries = store
+            .get_all::<OutboxEntry>()
+            .serde()?
+            .await?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sealed = 0;
+        for mut entry in entries {
+            if entry.mutation_json.is_none() {
+                entry.seal();
+                store.put(&entry).serde()?;
+                sealed += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(sealed)
+    }
+
     /// Writes a report by `account` to the outbox, pending, after every report already there;
     /// when it replaces a refused one (the doctor fixed it), that one is removed in the same
     /// transaction. Returns what was stored.
@@ -475,14 +529,16 @@ impl Store {
             .await?
             .collect::<Result<Vec<_>, _>>()?;
         let seq = held.iter().map(|e| e.seq).max().unwrap_or(0) + 1;
-        let entry = OutboxEntry {
+        let mut entry = OutboxEntry {
             id,
             seq,
             report: report.clone(),
             recorded_at,
             state: OutboxState::Pending,
             account: Some(ReportAuthor::from(account)),
+            mutation_json: None,
         };
+        entry.seal();
         store.put(&entry).serde()?;
         if let Some(old) = replacing.filter(|old| *old != id) {
             store.delete(old.to_string()).primitive()?;

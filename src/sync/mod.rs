@@ -19,7 +19,8 @@ pub trait RegistrySource {
     ) -> impl std::future::Future<Output = Result<RegistryPage, ApiError>>;
 }
 
-/// The sync server's registry feed.
+/// The sync server's registry feed. Each page has a deadline (`api`'s read timeout): a
+/// stalled page fails as [`ApiError::Timeout`], a passing failure the app retries with backoff.
 pub struct HttpRegistry;
 
 impl RegistrySource for HttpRegistry {
@@ -65,6 +66,14 @@ impl SyncError {
         match self {
             SyncError::Api(err) => err.is_transient(),
             SyncError::Store(_) => false,
+        }
+    }
+
+    /// How long the server asked to wait before the next pull (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            SyncError::Api(err) => err.retry_after(),
+            SyncError::Store(_) => None,
         }
     }
 

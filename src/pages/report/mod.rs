@@ -14,6 +14,7 @@ mod enroll;
 mod form;
 mod history;
 mod outbox;
+mod storage;
 
 use crate::i18n::{locale_of, t, td_string, use_i18n, use_lang, Lang};
 use crate::outbox::{report_store_message, AccountState, Reporting};
@@ -123,6 +124,7 @@ pub fn ReportPage() -> impl IntoView {
             }>
                 <outbox::OutboxStatus />
             </Show>
+            <storage::StorageWarning />
             <history::ReportHistory />
         </main>
     }

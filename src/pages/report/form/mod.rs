@@ -246,6 +246,10 @@ pub(super) fn ReportForm() -> impl IntoView {
     view! {
         <form id="report-form" class="report-card report-form" data-testid="report-form" on:submit=submit novalidate>
             <h2>{t!(i18n, report_form_title)}</h2>
+            // Who sees what: everything but the note is on the facility's public page.
+            <p class="audience audience-public" data-testid="report-audience-public">
+                {t!(i18n, report_audience_public)}
+            </p>
             {mode_banner}
             {facility_picker}
             <fieldset
@@ -285,13 +289,16 @@ pub(super) fn ReportForm() -> impl IntoView {
             {StockItem::ALL.iter().map(|item| view! { <StockRow item=*item errors /> }).collect_view()}
             <div class="form-field">
                 <label for="report-note">{move || field_label(Field::Note, lang.get())}</label>
+                <p id="report-note-audience" class="audience audience-private" data-testid="report-audience-note">
+                    {t!(i18n, report_audience_note)}
+                </p>
                 <textarea
                     id="report-note"
                     class="big-input"
                     data-testid="report-note"
                     rows="3"
                     aria-invalid=move || note_error().is_some().to_string()
-                    aria-describedby="report-note-error"
+                    aria-describedby="report-note-audience report-note-error"
                     prop:value=move || reporting.form.with(|f| f.draft.note.clone())
                     on:input=move |ev| {
                         let value = event_target_value(&ev);
