@@ -19,4 +19,5 @@ mod reports;
 mod robust;
 mod serve;
 mod store;
+mod tiles;
 mod web;
