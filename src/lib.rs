@@ -13,6 +13,7 @@ pub mod components;
 pub mod crowding;
 pub mod i18n;
 pub mod map;
+pub mod offline_map;
 pub mod open_state;
 pub mod outbox;
 pub mod pages;

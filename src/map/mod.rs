@@ -6,7 +6,9 @@
 //! Leaflet itself is a plain script in `index.html` that runs before the wasm; without it (or
 //! without tiles, e.g. offline) the page still shows the list.
 
+mod base;
 mod cluster;
+mod datum;
 mod icons;
 
 pub use icons::{marker_class, swatch_class};
@@ -14,18 +16,18 @@ pub use icons::{marker_class, swatch_class};
 use crate::browser::{after_next_paint, next_task};
 use crate::crowding::{summary, Badge};
 use crate::i18n::{locale_of, td_string, use_lang, Lang};
+use crate::offline_map::VisibleArea;
 use crate::registry::{Facilities, LoadState, Registry};
 use crate::routes;
 use crate::search::{Judge, Search};
 use caremap_model::{
     Crowding, FacilityId, FacilityKind, Freshness, FreshnessThresholds, LatLon, ReportedStatus,
+    TileSource,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use cluster::MarkerClusterGroup;
-use leaflet::{
-    LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Point, TileLayer,
-    TileLayerOptions,
-};
+use datum::MapDatum;
+use leaflet::{LatLng, LatLngBounds, Map, MapOptions, Marker, MarkerOptions, Point, TileLayer};
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -67,6 +69,7 @@ pub fn FacilityMap(
     let status_clock = Memo::new(move |_| now.with(|n| n.and_utc().timestamp() / 600));
     // Whether a redraw is already planned: changes that come together are drawn once.
     let planned = StoredValue::new_local(false);
+    let visible = use_context::<VisibleArea>();
 
     // Draws what the map shows now. It runs in a task of its own after the next frame (the
     // map's first drawing, Leaflet included, is not part of the task that mounts the page, and a
@@ -92,12 +95,16 @@ pub fn FacilityMap(
                         on_pick.run(at);
                     }
                 };
-                match MapHandle::new(&element, on_tap) {
+                match MapHandle::new(&element, on_tap, visible) {
                     Ok(map) => *slot = Some(map),
                     Err(err) => leptos::logging::error!("Leaflet map: {err:?}"),
                 }
             }
             let Some(map) = slot else { return };
+            // Everything is drawn in the tiles' datum: set before anything is drawn.
+            if let Some(config) = &config {
+                map.set_datum(config.tiles.tile_datum);
+            }
             registry
                 .facilities
                 .with_untracked(|facilities| map.show(facilities, &search, now, thresholds, lang));
@@ -107,7 +114,7 @@ pub fn FacilityMap(
             // not the tiles of all China first, on a slow line, for a view nobody will see.
             let settled = map.fitted || registry.state.with_untracked(|s| *s != LoadState::Loading);
             if let (Some(config), true) = (&config, settled) {
-                map.set_tiles(&config.tile_url, &config.tile_attribution);
+                map.set_tiles(&config.tiles);
             }
         });
         name_zoom_buttons(&element, lang);
@@ -208,7 +215,10 @@ struct Shown {
 struct MapHandle {
     map: Map,
     markers: MarkerClusterGroup,
-    tiles: Option<(String, TileLayer)>,
+    /// The tile source shown and its layers (the base, and labels over it).
+    tiles: Option<(TileSource, Vec<TileLayer>)>,
+    /// The datum positions are drawn in: the tiles'.
+    datum: MapDatum,
     fitted: bool,
     shown: Rc<Shown>,
     /// The "you are here" marker and where it stands.
@@ -217,6 +227,8 @@ struct MapHandle {
     _on_click: Closure<dyn Fn(JsValue)>,
     /// Kept alive as long as the map: Leaflet calls it on every tap on the map itself.
     _on_map_click: Closure<dyn Fn(JsValue)>,
+    /// Kept alive as long as the map: tells "save this area's map" what the map shows.
+    _on_move: Option<Closure<dyn Fn(JsValue)>>,
     /// Counts [`MapHandle::show`] calls: a slow feed of markers stops when a newer one starts.
     generation: Rc<Cell<u64>>,
     /// Tells Leaflet when its container changes size (a banner under it, a rotated phone), after
@@ -242,6 +254,7 @@ impl MapHandle {
     fn new(
         element: &web_sys::HtmlElement,
         on_tap: impl Fn(LatLon) + 'static,
+        visible: Option<VisibleArea>,
     ) -> Result<Self, JsValue> {
         let options = MapOptions::new();
         // Quarter zoom steps let "fit all facilities" fill a phone screen instead of stopping a
@@ -266,6 +279,8 @@ impl MapHandle {
         // which zooms in to it.
         markers.on("click", on_click.as_ref());
         // Clicks on markers do not bubble to the map (Leaflet's default for markers).
+        let datum = MapDatum::default();
+        let tapped = datum.clone();
         let on_map_click = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
             let Some(at) = js_sys::Reflect::get(&event, &"latlng".into())
                 .ok()
@@ -274,11 +289,12 @@ impl MapHandle {
                 return;
             };
             let at: LatLng = at.unchecked_into();
-            if let Ok(at) = LatLon::new(at.lat(), normal_longitude(at.lng())) {
+            if let Some(at) = tapped.from_map(&at) {
                 on_tap(at);
             }
         });
         leaflet::Evented::on(&map, "click", on_map_click.as_ref());
+        let on_move = visible.and_then(|v| base::watch_view(&map, v));
         let resize = watch_size(element, &map)
             .inspect_err(|err| leptos::logging::warn!("map: no ResizeObserver: {err:?}"))
             .ok();
@@ -286,11 +302,13 @@ impl MapHandle {
             map,
             markers,
             tiles: None,
+            datum,
             fitted: false,
             shown,
             point: None,
             _on_click: on_click,
             _on_map_click: on_map_click,
+            _on_move: on_move,
             generation: Rc::new(Cell::new(0)),
             resize,
         })
@@ -306,23 +324,35 @@ impl MapHandle {
         self.map.remove();
     }
 
-    /// Shows tiles from `url`, replacing the current tile layer if the URL changed.
-    fn set_tiles(&mut self, url: &str, attribution: &str) {
+    /// Draws positions in `datum` from now on; when it changed, the point searched from is
+    /// drawn again (the markers are, by the [`MapHandle::show`] that follows).
+    fn set_datum(&mut self, datum: caremap_model::Datum) {
+        if self.datum.set(datum) {
+            if let Some((_, marker)) = self.point.take() {
+                marker.remove();
+            }
+        }
+    }
+
+    /// Shows the tiles of `source`, replacing the current layers if it changed.
+    fn set_tiles(&mut self, source: &TileSource) {
         if self
             .tiles
             .as_ref()
-            .is_some_and(|(current, _)| current == url)
+            .is_some_and(|(current, _)| current == source)
         {
             return;
         }
         if let Some((_, old)) = self.tiles.take() {
-            old.remove();
+            for layer in old {
+                layer.remove();
+            }
         }
-        let options = TileLayerOptions::new();
-        options.set_attribution(attribution.to_owned());
-        let layer = TileLayer::new_options(url, &options);
-        layer.add_to(&self.map);
-        self.tiles = Some((url.to_owned(), layer));
+        let layers = base::tile_layers(source, MAX_ZOOM);
+        for layer in &layers {
+            layer.add_to(&self.map);
+        }
+        self.tiles = Some((source.clone(), layers));
     }
 
     /// Shows the point searched from and, when it moved, centres the map on it.
@@ -334,7 +364,7 @@ impl MapHandle {
             marker.remove();
         }
         let Some(at) = near else { return };
-        let position = LatLng::new(at.lat(), at.lon());
+        let position = self.datum.to_map(at);
         let options = MarkerOptions::new();
         match icons::position_icon() {
             Ok(icon) => options.set_icon(icon),
@@ -381,15 +411,16 @@ impl MapHandle {
             if !search.matches(facility, status, &mut judge) {
                 continue;
             }
-            let (lat, lon) = (facility.location.lat(), facility.location.lon());
+            // One Leaflet position per facility, in the tiles' datum, shared by its marker and
+            // its pin.
+            let position = self.datum.to_map(facility.location);
+            let (lat, lon) = (position.lat(), position.lng());
             let name = facility.name.display(lang);
             let badge = Badge::of(status, now_utc, thresholds);
             bounds = Some(match bounds {
                 Some(((s, w), (n, e))) => ((s.min(lat), w.min(lon)), (n.max(lat), e.max(lon))),
                 None => ((lat, lon), (lat, lon)),
             });
-            // One Leaflet position per facility, shared by its marker and its pin.
-            let position = LatLng::new(lat, lon);
             specs.push(MarkerSpec {
                 position: position.clone(),
                 kind: facility.kind,
@@ -512,11 +543,6 @@ fn watch_size(element: &web_sys::HtmlElement, map: &Map) -> Result<SizeWatch, Js
         observer,
         _on_resize: on_resize,
     })
-}
-
-/// A longitude in [-180, 180): Leaflet lets the world repeat east and west.
-fn normal_longitude(lng: f64) -> f64 {
-    (lng + 180.0).rem_euclid(360.0) - 180.0
 }
 
 /// Opens a popup at a tapped marker listing every facility under the tap (nearest first), so

@@ -4,6 +4,7 @@
 use crate::clock::now_at_facilities;
 use crate::components::{
     AfterFirstPaint, DemoBanner, FacilityCount, FacilityList, Filters, Legend, MapStatus, NearMe,
+    SaveMap,
 };
 use crate::map::FacilityMap;
 use crate::registry::Registry;
@@ -31,6 +32,8 @@ pub fn MapPage() -> impl IntoView {
         on_cleanup(move || handle.clear());
     }
     let picking = RwSignal::new(false);
+    // The area the map shows, for "save this area's map".
+    provide_context(crate::offline_map::VisibleArea(RwSignal::new(None)));
     let navigate = use_navigate();
     let set_search = Callback::new(move |next: Search| {
         navigate(
@@ -70,6 +73,7 @@ pub fn MapPage() -> impl IntoView {
                         <Filters search set_search />
                         <FacilityCount />
                         <Legend />
+                        <SaveMap />
                         <FacilityList search index now />
                     </AfterFirstPaint>
                 </aside>

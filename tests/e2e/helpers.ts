@@ -151,6 +151,8 @@ export type OwnServer = {
 export async function startServer(
   seeds: string[][] = [['demo']],
   dist: string = distDir,
+  /** The base map's flags (`--tile-provider amap`, …); by default tiles from our origin. */
+  tileFlags?: (baseURL: string) => string[],
 ): Promise<OwnServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'caremap-e2e-own-'));
   const database = `sqlite://${path.join(dir, 'own.sqlite')}`;
@@ -166,7 +168,8 @@ export async function startServer(
   const child = spawn(
     serverBin,
     ['--database', database, 'serve', '--dist', dist,
-      '--addr', `127.0.0.1:${port}`, '--tile-url', `${baseURL}/e2e-no-tiles/{z}/{x}/{y}.png`],
+      '--addr', `127.0.0.1:${port}`,
+      ...(tileFlags?.(baseURL) ?? ['--tile-url', `${baseURL}/e2e-no-tiles/{z}/{x}/{y}.png`])],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -14,7 +14,8 @@
 // - never answers /api/ itself: the app keeps the registry in IndexedDB and syncs over the
 //   network, so API requests go straight to the network;
 // - caches map tiles as they are seen (CacheFirst, capped), whatever origin the server's
-//   configured tile URL points to;
+//   configured tile URL points to, and serves the tiles saved for offline use (their own
+//   cache, caremap-tiles-saved) before any other;
 // - waits when a new version installs, until the page asks it to take over (SKIP_WAITING).
 //
 // - never precaches the staff app (dist/staff/, built from staff.html after the residents'
@@ -106,10 +107,15 @@ const { count, size, warnings } = await generateSW({
     },
     {
       // Map tiles: the tile server is configured at run time (cross-origin in production,
-      // same-origin in tests), so match by what the request is, not by its origin.
+      // same-origin in tests), so match by what the request is, not by its origin: an image
+      // at /{z}/{x}/{y}.png, or with x, y and z in its query (Amap's ?x=&y=&z=, Tianditu's
+      // WMTS TILECOL/TILEROW/TILEMATRIX).
       urlPattern: ({ request, url }) =>
         request.destination === 'image' &&
-        /\/\d+\/\d+\/\d+(@2x)?\.(png|jpe?g|webp)$/i.test(url.pathname),
+        (/\/\d+\/\d+\/\d+(@2x)?\.(png|jpe?g|webp)$/i.test(url.pathname) ||
+          (/[?&](x|tilecol)=\d+(&|$)/i.test(url.search) &&
+            /[?&](y|tilerow)=\d+(&|$)/i.test(url.search) &&
+            /[?&](z|tilematrix)=\d+(&|$)/i.test(url.search))),
       handler: 'CacheFirst',
       options: {
         cacheName: 'caremap-tiles',
@@ -120,6 +126,15 @@ const { count, size, warnings } = await generateSW({
         },
         // 0: an opaque cross-origin tile (an <img> without CORS).
         cacheableResponse: { statuses: [0, 200] },
+        // "Save this area's map" (src/offline_map.rs) keeps its tiles in a cache of their own,
+        // never expired: read first, so a saved tile is served with no network.
+        plugins: [
+          {
+            cachedResponseWillBeUsed: async ({ request, cachedResponse }) =>
+              (await caches.match(request, { cacheName: 'caremap-tiles-saved' })) ??
+              cachedResponse,
+          },
+        ],
       },
     },
   ],

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod columnar;
 pub mod contract;
+pub mod datum;
 pub mod error;
 pub mod facility;
 pub mod geo;
@@ -22,6 +23,7 @@ pub mod status;
 pub mod sync;
 pub mod text;
 pub mod timetable;
+pub mod tiles;
 
 pub use account::{AccountInfo, EnrollRequest, EnrollResponse, EnrollmentCode, Role, Scope};
 pub use columnar::ColumnarPage;
@@ -29,6 +31,7 @@ pub use contract::{
     ApiErrorCode, ClientConfig, DeviceName, ErrorBody, ErrorDetail, MutationErrorCode,
     HISTORY_MAX_DAYS,
 };
+pub use datum::Datum;
 pub use error::{Field, ValidationError};
 pub use facility::{
     AdminArea, Capacity, ExternalId, Facility, FacilityId, FacilityKind, Names, Operational, Phone,
@@ -46,3 +49,4 @@ pub use report::{
 pub use status::{Crowding, FacilityStatus, Freshness, FreshnessThresholds};
 pub use text::{Address, AreaName, Name, Note};
 pub use timetable::{HoursState, Timetable, TimetableSet};
+pub use tiles::TileSource;

@@ -140,12 +140,9 @@ pub struct ServeArgs {
     /// Directory of the built PWA.
     #[arg(long, env = "CAREMAP_DIST", default_value = config::DEFAULT_DIST)]
     pub dist: PathBuf,
-    /// Map tile URL template (Leaflet syntax).
-    #[arg(long, env = "CAREMAP_TILE_URL", default_value = config::DEFAULT_TILE_URL)]
-    pub tile_url: String,
-    /// Attribution shown under the map.
-    #[arg(long, env = "CAREMAP_TILE_ATTRIBUTION", default_value = config::DEFAULT_TILE_ATTRIBUTION)]
-    pub tile_attribution: String,
+    /// The base map: tile provider preset, key, URL, our own PMTiles (`crate::tiles`).
+    #[command(flatten)]
+    pub tiles: crate::tiles::TileArgs,
     /// Seed the demo registry when the database has no facilities.
     #[arg(long)]
     pub demo_if_empty: bool,
@@ -274,6 +271,16 @@ async fn open(url: String, options: store::DbOptions) -> anyhow::Result<SharedSt
 }
 
 async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Flags that make no base map fail before anything else happens.
+    let tiles = args.tiles.resolve()?;
+    if let Some(file) = &tiles.pmtiles {
+        std::fs::File::open(file).with_context(|| {
+            format!(
+                "无法读取 PMTiles 文件 / cannot read the PMTiles file {}",
+                file.display()
+            )
+        })?;
+    }
     if args.demo_if_empty && store.count().await? == 0 {
         let s = demo::seed(store.as_ref(), false).await?;
         tracing::info!(added = s.added, "database was empty: demo registry seeded");
@@ -286,8 +293,7 @@ async fn serve(store: SharedStore, args: ServeArgs) -> anyhow::Result<ExitCode> 
         .map_err(anyhow::Error::msg)?;
     let config = ServerConfig {
         dist: args.dist,
-        tile_url: args.tile_url,
-        tile_attribution: args.tile_attribution,
+        tiles,
         freshness,
         enroll_per_minute: args.enroll_per_minute,
         push_deadline: std::time::Duration::from_secs(args.push_deadline_secs.max(1)),

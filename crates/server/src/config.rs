@@ -1,6 +1,7 @@
 //! The server's settings, as the CLI (or a test) gives them, and what is derived from them at
 //! start-up: the tile origin for the Content-Security-Policy.
 
+use crate::tiles::TileSettings;
 use caremap_model::FreshnessThresholds;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,9 +25,8 @@ pub const DEFAULT_MAX_CONCURRENT: usize = 512;
 pub struct ServerConfig {
     /// Directory of the built PWA (Trunk's `dist/`). May be missing: the API is served anyway.
     pub dist: PathBuf,
-    /// Map tile URL template, Leaflet syntax (`{s}`, `{z}`, `{x}`, `{y}`).
-    pub tile_url: String,
-    pub tile_attribution: String,
+    /// The base map: the tile provider's preset resolved (`crate::tiles`), our PMTiles file.
+    pub tiles: TileSettings,
     /// Largest request body accepted.
     pub body_limit: usize,
     /// Longest a request may take before it is answered with 408.
@@ -58,8 +58,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             dist: PathBuf::from(DEFAULT_DIST),
-            tile_url: DEFAULT_TILE_URL.to_owned(),
-            tile_attribution: DEFAULT_TILE_ATTRIBUTION.to_owned(),
+            tiles: TileSettings::default(),
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             freshness: FreshnessThresholds::default(),
@@ -94,7 +93,15 @@ pub fn tile_origin(template: &str) -> Option<String> {
     }
     let authority = rest.split(['/', '?', '#']).next()?;
     let host_port = authority.rsplit('@').next()?;
-    let host_port = host_port.replace("{s}", "*");
+    // A label holding `{s}` (`t{s}.tianditu.gov.cn`, `webrd0{s}.is.autonavi.com`) becomes a
+    // wildcard: CSP allows `*` only as a whole leftmost label.
+    let mut labels: Vec<&str> = host_port.split('.').collect();
+    let templated = labels.iter().rposition(|l| l.contains("{s}"));
+    if let Some(last) = templated {
+        labels.drain(..=last);
+        labels.insert(0, "*");
+    }
+    let host_port = labels.join(".");
     let valid = !host_port.is_empty()
         && host_port
             .chars()
@@ -115,6 +122,10 @@ mod tests {
         assert_eq!(
             tile_origin("https://{s}.tile.example.org:8443/{z}/{x}/{y}.png").as_deref(),
             Some("https://*.tile.example.org:8443")
+        );
+        assert_eq!(
+            tile_origin("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}").as_deref(),
+            Some("https://*.is.autonavi.com")
         );
         assert_eq!(tile_origin("/tiles/{z}/{x}/{y}.png"), None);
         assert_eq!(tile_origin("https://bad host/{z}"), None);

@@ -20,6 +20,7 @@ pub mod import;
 pub mod routes;
 pub mod security;
 pub mod store;
+pub mod tiles;
 
 pub use config::ServerConfig;
 pub use routes::app;
@@ -71,10 +72,7 @@ impl AppState {
         }
         hashes.sort();
         hashes.dedup();
-        let csp = security::content_security_policy(
-            &hashes,
-            config::tile_origin(&config.tile_url).as_deref(),
-        );
+        let csp = security::content_security_policy(&hashes, &config.tiles.origins());
         let csp = HeaderValue::from_str(&csp).unwrap_or_else(|err| {
             tracing::error!(error = %err, "CSP is not a valid header value; using the strictest");
             HeaderValue::from_static("default-src 'none'")

@@ -56,8 +56,8 @@ pub fn script_hashes(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// The Content-Security-Policy for the given inline-script hashes and tile origin.
-pub fn content_security_policy(script_hashes: &[String], tile_origin: Option<&str>) -> String {
+/// The Content-Security-Policy for the given inline-script hashes and tile origins.
+pub fn content_security_policy(script_hashes: &[String], tile_origins: &[String]) -> String {
     let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
     for hash in script_hashes {
         script_src.push(' ');
@@ -65,7 +65,7 @@ pub fn content_security_policy(script_hashes: &[String], tile_origin: Option<&st
     }
     let mut img_src = String::from("'self' data:");
     let mut connect_src = String::from("'self'");
-    if let Some(origin) = tile_origin {
+    for origin in tile_origins {
         for directive in [&mut img_src, &mut connect_src] {
             directive.push(' ');
             directive.push_str(origin);
@@ -117,18 +117,24 @@ init();</SCRIPT><script>1</script></head></html>"#;
 
     #[test]
     fn tiles_may_be_shown_and_fetched_by_the_service_worker() {
-        let csp = content_security_policy(&[], Some("https://*.tile.example.org"));
+        let csp = content_security_policy(
+            &[],
+            &[
+                "https://*.tile.example.org".into(),
+                "https://labels.example".into(),
+            ],
+        );
         assert!(
-            csp.contains("img-src 'self' data: https://*.tile.example.org;"),
+            csp.contains("img-src 'self' data: https://*.tile.example.org https://labels.example;"),
             "{csp}"
         );
         assert!(
-            csp.contains("connect-src 'self' https://*.tile.example.org;"),
+            csp.contains("connect-src 'self' https://*.tile.example.org https://labels.example;"),
             "{csp}"
         );
         assert!(csp.contains("worker-src 'self';"), "{csp}");
         assert!(csp.contains("manifest-src 'self';"), "{csp}");
-        let same_origin = content_security_policy(&[], None);
+        let same_origin = content_security_policy(&[], &[]);
         assert!(same_origin.contains("connect-src 'self';"), "{same_origin}");
     }
 

@@ -15,6 +15,7 @@ pub use device_name::DeviceName;
 pub use mutation_code::MutationErrorCode;
 
 use crate::status::FreshnessThresholds;
+use crate::tiles::TileSource;
 use serde::{Deserialize, Serialize};
 
 /// How many days back `GET /api/v1/facilities/{id}/reports` reaches: the longest `days` it
@@ -25,15 +26,10 @@ pub const HISTORY_MAX_DAYS: u32 = 30;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientConfig {
-    /// Map tile URL template, Leaflet syntax.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(example = "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-    )]
-    pub tile_url: String,
-    /// Attribution the tile provider requires, shown on the map.
-    #[cfg_attr(feature = "openapi", schema(example = "© OpenStreetMap contributors"))]
-    pub tile_attribution: String,
+    /// The base map: tile URL template, attribution, datum and the rest of the provider's
+    /// preset (flattened: `tile_url`, `tile_attribution`, … at the top level, as in v1).
+    #[serde(flatten)]
+    pub tiles: TileSource,
     /// Whether the registry holds demo data; the PWA then says so on every screen. False when
     /// absent.
     #[serde(default)]
@@ -52,8 +48,10 @@ mod tests {
     #[test]
     fn config_round_trips_and_defaults_what_older_servers_left_out() {
         let config = ClientConfig {
-            tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
-            tile_attribution: "© OpenStreetMap contributors".into(),
+            tiles: TileSource::new(
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "© OpenStreetMap contributors",
+            ),
             demo: true,
             freshness: FreshnessThresholds::new(60, 120).unwrap(),
         };
@@ -63,6 +61,9 @@ mod tests {
             serde_json::json!({
                 "tile_url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                 "tile_attribution": "© OpenStreetMap contributors",
+                "tile_datum": "wgs84",
+                "tile_subdomains": "abc",
+                "tile_max_zoom": 19,
                 "demo": true,
                 "freshness": {"ageing_after_minutes": 60, "stale_after_minutes": 120},
             })
@@ -77,6 +78,9 @@ mod tests {
         )
         .unwrap();
         assert!(!bare.demo);
+        assert_eq!(bare.tiles.tile_datum, crate::Datum::Wgs84);
+        assert_eq!(bare.tiles.tile_subdomains, "abc");
+        assert_eq!(bare.tiles.pmtiles_url, None);
         assert_eq!(bare.freshness, FreshnessThresholds::default());
     }
 

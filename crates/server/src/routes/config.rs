@@ -17,8 +17,7 @@ use caremap_model::ClientConfig;
 )]
 pub async fn config(State(state): State<AppState>) -> Result<Json<ClientConfig>, ApiError> {
     Ok(Json(ClientConfig {
-        tile_url: state.config.tile_url.clone(),
-        tile_attribution: state.config.tile_attribution.clone(),
+        tiles: state.config.tiles.source.clone(),
         demo: state.store.has_demo_data().await?,
         freshness: state.config.freshness,
     }))

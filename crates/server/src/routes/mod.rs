@@ -44,7 +44,16 @@ pub fn app(state: AppState) -> Router {
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
 
-    let mut router = Router::new()
+    let mut router = Router::new();
+    if let Some(file) = &state.config.tiles.pmtiles {
+        // Our own vector base map, read by the PWA with Range requests (ServeFile answers
+        // them with 206; the compression layer leaves partial responses alone).
+        router = router.route_service(
+            crate::tiles::PMTILES_PATH,
+            tower_http::services::ServeFile::new(file),
+        );
+    }
+    let mut router = router
         .nest("/api/v1", api)
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))

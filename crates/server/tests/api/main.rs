@@ -23,4 +23,5 @@ mod robust;
 mod serve;
 mod store;
 mod timetables;
+mod tiles;
 mod web;

@@ -64,7 +64,13 @@ async fn the_manifest_is_served_as_a_web_app_manifest() {
 async fn the_service_worker_may_fetch_tiles_from_the_tile_server() {
     let config = ServerConfig {
         dist: fixture_dist(),
-        tile_url: "https://{s}.tiles.example.cn:8443/{z}/{x}/{y}.png".to_owned(),
+        tiles: caremap_server::tiles::TileSettings {
+            source: caremap_model::TileSource::new(
+                "https://{s}.tiles.example.cn:8443/{z}/{x}/{y}.png",
+                "©",
+            ),
+            pmtiles: None,
+        },
         ..ServerConfig::default()
     };
     let Some(app) = spawn_app_with(Backend::Sqlite, config).await else {

@@ -54,7 +54,13 @@ async fn every_response_carries_the_security_headers() {
 async fn tile_origin_follows_the_configured_template() {
     let config = ServerConfig {
         dist: crate::helpers::fixture_dist(),
-        tile_url: "https://{s}.tiles.example.cn:8443/{z}/{x}/{y}.png".to_owned(),
+        tiles: caremap_server::tiles::TileSettings {
+            source: caremap_model::TileSource::new(
+                "https://{s}.tiles.example.cn:8443/{z}/{x}/{y}.png",
+                "©",
+            ),
+            pmtiles: None,
+        },
         ..ServerConfig::default()
     };
     let Some(app) = spawn_app_with(Backend::Sqlite, config).await else {
@@ -205,6 +211,9 @@ async fn config_says_whether_the_registry_is_demo_data() {
         serde_json::json!({
             "tile_url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
             "tile_attribution": "© OpenStreetMap contributors",
+            "tile_datum": "wgs84",
+            "tile_subdomains": "",
+            "tile_max_zoom": 19,
             "demo": false,
             "freshness": {"ageing_after_minutes": 360, "stale_after_minutes": 1440},
         })
