@@ -396,7 +396,7 @@ impl Registry {
     /// Fetches the registry's timetables, keeps them for offline use, and redraws what shows
     /// "open now". A failure leaves the ones held (after their end: "unknown").
     async fn refresh_timetables(self) {
-        match api::fetch_timetables().await {
+        match api::fetch_timetables(clock::now_at_facilities().date()).await {
             Ok(set) => {
                 // A full localStorage keeps them for this visit only.
                 let _ = browser::store_json(TIMETABLES_KEY, &set);
