@@ -278,8 +278,11 @@ pub async fn fetch_registry_page(since: Cursor) -> Result<RegistryPage, ApiError
 
 /// `GET /api/v1/timetables`: every distinct opening-hours text of the registry, compiled by the
 /// server for the weeks ahead (what "open now" is judged from, `crate::open_state`).
-pub async fn fetch_timetables() -> Result<caremap_model::TimetableSet, ApiError> {
-    get_json("/api/v1/timetables").await
+/// `from`: the phone's day at the facilities, which its clock decides.
+pub async fn fetch_timetables(
+    from: chrono::NaiveDate,
+) -> Result<caremap_model::TimetableSet, ApiError> {
+    get_json(&format!("/api/v1/timetables?from={from}")).await
 }
 
 /// Every change after `since`, page after page until the feed says there is no more. Returns

@@ -24,9 +24,9 @@ pub fn set_timetables(timetables: HashMap<String, Timetable>) {
     TIMETABLES.with(|t| *t.borrow_mut() = Rc::new(timetables));
 }
 
-/// Until when the timetable of `text` holds, if the phone has one.
-pub fn timetable_until(text: &str) -> Option<NaiveDateTime> {
-    TIMETABLES.with(|t| t.borrow().get(text).map(Timetable::until))
+/// From when until when the timetable of `text` holds, if the phone has one.
+pub fn timetable_span(text: &str) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    TIMETABLES.with(|t| t.borrow().get(text).map(|t| (t.from, t.until())))
 }
 
 /// What the timetable of `text` says at `now`; unknown without one.

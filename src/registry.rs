@@ -384,11 +384,13 @@ impl Registry {
     /// Whether a facility's hours have no timetable, or one that holds for less than
     /// [`TIMETABLES_AHEAD_DAYS`].
     fn timetables_run_short(self) -> bool {
-        let soon = clock::now_at_facilities() + chrono::Duration::days(TIMETABLES_AHEAD_DAYS);
+        let now = clock::now_at_facilities();
+        let soon = now + chrono::Duration::days(TIMETABLES_AHEAD_DAYS);
         self.facilities.with_untracked(|f| {
             f.iter().any(|(_, facility)| {
                 facility.opening_hours.as_ref().is_some_and(|h| {
-                    open_state::timetable_until(h.as_str()).is_none_or(|u| u < soon)
+                    open_state::timetable_span(h.as_str())
+                        .is_none_or(|(from, until)| now < from || until < soon)
                 })
             })
         })
@@ -397,7 +399,7 @@ impl Registry {
     /// Fetches the registry's timetables, keeps them for offline use, and redraws what shows
     /// "open now". A failure leaves the ones held (after their end: "unknown").
     async fn refresh_timetables(self) {
-        match api::fetch_timetables().await {
+        match api::fetch_timetables(clock::now_at_facilities().date()).await {
             Ok(set) => {
                 // A full localStorage keeps them for this visit only.
                 let _ = browser::store_json(TIMETABLES_KEY, &set);

@@ -7,6 +7,7 @@
 //! texts, and the phones of a district ask after each sync that leaves them short of a text or
 //! of weeks ahead. A new day, or a text that appeared, is picked up within [`KEEP`].
 
+use crate::error::ApiQuery;
 use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 use axum::body::Bytes;
@@ -14,7 +15,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use caremap_model::{OpeningHours, Timetable, TimetableSet};
-use chrono::{FixedOffset, NaiveDateTime, NaiveTime, Utc};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -61,17 +63,50 @@ pub fn compile_all<'a>(
     }
 }
 
+/// `?from=YYYY-MM-DD`: the phone's own day (its clock decides what "now" is), within a year
+/// of the server's; today at the facilities when absent.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimetablesQuery {
+    #[param(value_type = Option<String>, example = "2026-12-03")]
+    pub from: Option<String>,
+}
+
+/// How far the asked day may be from the server's.
+const MAX_DAYS_APART: i64 = 366;
+
+fn parse_from(raw: Option<&str>, today: NaiveDateTime) -> Result<NaiveDateTime, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(today);
+    };
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_time(NaiveTime::MIN))
+        .filter(|d| (*d - today).num_days().abs() <= MAX_DAYS_APART)
+        .ok_or_else(|| {
+            ApiError::InvalidQuery(format!(
+                "from must be a date (YYYY-MM-DD) within a year of today, not “{}”",
+                raw.chars().take(40).collect::<String>()
+            ))
+        })
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/timetables",
     tag = "registry",
+    params(TimetablesQuery),
     responses(
         (status = 200, description = "Every distinct opening-hours text of the registry, compiled for the next four weeks (facilities' local time)", body = TimetableSet),
+        (status = 400, description = "`from` is not a date within a year of today (`invalid_query`)", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody),
     )
 )]
-pub async fn timetables(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let from = facilities_midnight();
+pub async fn timetables(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<TimetablesQuery>,
+) -> Result<Response, ApiError> {
+    let from = parse_from(query.from.as_deref(), facilities_midnight())?;
     let kept = state
         .timetables
         .last

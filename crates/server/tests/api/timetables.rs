@@ -73,4 +73,18 @@ async fn every_distinct_text_comes_compiled_for_four_weeks() {
             until: Some(sunday + Duration::hours(22))
         }
     );
+    // The phone's own day decides where the four weeks start; nonsense is a 400, never a 500.
+    let asked: TimetableSet = serde_json::from_value(
+        app.get_json(&format!(
+            "/api/v1/timetables?from={}",
+            (table.from - Duration::days(8)).date()
+        ))
+        .await,
+    )
+    .expect("set");
+    assert_eq!(asked.timetables[lunch].from, table.from - Duration::days(8));
+    for bad in ["yesterday", "1999-01-01", "2026-13-01"] {
+        let response = app.get(&format!("/api/v1/timetables?from={bad}")).await;
+        assert_eq!(response.status(), 400, "{bad}");
+    }
 }
