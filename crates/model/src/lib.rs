@@ -22,8 +22,8 @@ pub mod report;
 pub mod status;
 pub mod sync;
 pub mod text;
-pub mod timetable;
 pub mod tiles;
+pub mod timetable;
 
 pub use account::{AccountInfo, EnrollRequest, EnrollResponse, EnrollmentCode, Role, Scope};
 pub use columnar::ColumnarPage;
@@ -48,5 +48,5 @@ pub use report::{
 };
 pub use status::{Crowding, FacilityStatus, Freshness, FreshnessThresholds};
 pub use text::{Address, AreaName, Name, Note};
-pub use timetable::{HoursState, Timetable, TimetableSet};
 pub use tiles::TileSource;
+pub use timetable::{HoursState, Timetable, TimetableSet};
