@@ -4,7 +4,7 @@
 //! (`caremap_model::datum`). Every position the map draws (a facility's marker, and so its
 //! cluster; the point searched from, be it the resident's position, a tapped point or a
 //! township's centre) goes through [`MapDatum::to_map`], and a tap comes back through
-//! [`MapDatum::from_map`]. The one datum of a map is shared by its handlers, which read it when
+//! [`MapDatum::wgs84_of`]. The one datum of a map is shared by its handlers, which read it when
 //! they run (a new configuration can change it).
 
 use caremap_model::{Datum, LatLon};
@@ -34,7 +34,7 @@ impl MapDatum {
 
     /// The WGS-84 position of a point on this map (a tap), its longitude brought into
     /// [-180, 180) first (Leaflet lets the world repeat east and west).
-    pub fn from_map(&self, at: &LatLng) -> Option<LatLon> {
+    pub fn wgs84_of(&self, at: &LatLng) -> Option<LatLon> {
         let lon = (at.lng() + 180.0).rem_euclid(360.0) - 180.0;
         self.get().to_wgs84(at.lat(), lon)
     }

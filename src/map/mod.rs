@@ -289,7 +289,7 @@ impl MapHandle {
                 return;
             };
             let at: LatLng = at.unchecked_into();
-            if let Some(at) = tapped.from_map(&at) {
+            if let Some(at) = tapped.wgs84_of(&at) {
                 on_tap(at);
             }
         });
