@@ -141,6 +141,7 @@ impl OpeningHours {
 /// When the state next changes, if it does within a year. The crate's own `next_change` looks
 /// as far as year 9999, day by day: for hours that never change (fuzzing found
 /// `1:00-01:00; easter SH off`) that took a minute, on a phone for every such facility.
+#[cfg(feature = "grammar")]
 fn next_change_within_a_year(
     oh: &opening_hours::OpeningHours,
     local: NaiveDateTime,
