@@ -63,12 +63,13 @@ pub fn compile_all<'a>(
     }
 }
 
-/// `?from=YYYY-MM-DD`: the phone's own day (its clock decides what "now" is), within a year
-/// of the server's; today at the facilities when absent.
+/// `?from=YYYY-MM-DD`: the phone's own day (its clock decides what "now" is); a day more than
+/// a year from the server's is taken as that bound (a phone's clock gone wild still gets
+/// timetables); today at the facilities when absent.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TimetablesQuery {
-    #[param(value_type = Option<String>, example = "2026-12-03")]
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-03")]
     pub from: Option<String>,
 }
 
@@ -81,11 +82,14 @@ fn parse_from(raw: Option<&str>, today: NaiveDateTime) -> Result<NaiveDateTime, 
     };
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
-        .map(|d| d.and_time(NaiveTime::MIN))
-        .filter(|d| (*d - today).num_days().abs() <= MAX_DAYS_APART)
+        .map(|d| {
+            let apart = chrono::Duration::days(MAX_DAYS_APART);
+            d.and_time(NaiveTime::MIN)
+                .clamp(today - apart, today + apart)
+        })
         .ok_or_else(|| {
             ApiError::InvalidQuery(format!(
-                "from must be a date (YYYY-MM-DD) within a year of today, not “{}”",
+                "from must be a date (YYYY-MM-DD), not “{}”",
                 raw.chars().take(40).collect::<String>()
             ))
         })
@@ -98,7 +102,7 @@ fn parse_from(raw: Option<&str>, today: NaiveDateTime) -> Result<NaiveDateTime, 
     params(TimetablesQuery),
     responses(
         (status = 200, description = "Every distinct opening-hours text of the registry, compiled for the next four weeks (facilities' local time)", body = TimetableSet),
-        (status = 400, description = "`from` is not a date within a year of today (`invalid_query`)", body = ErrorBody),
+        (status = 400, description = "`from` is not a date (`invalid_query`)", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody),
     )
 )]
