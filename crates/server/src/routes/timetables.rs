@@ -77,7 +77,8 @@ pub struct TimetablesQuery {
 const MAX_DAYS_APART: i64 = 366;
 
 fn parse_from(raw: Option<&str>, today: NaiveDateTime) -> Result<NaiveDateTime, ApiError> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+    // Absent: today. Present, it must be a date, exactly (an empty value is not one).
+    let Some(raw) = raw else {
         return Ok(today);
     };
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
