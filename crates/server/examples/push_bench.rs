@@ -18,18 +18,15 @@
 //! acknowledgement (server and load generator together) is printed too, since it does not
 //! depend on what else the machine is doing.
 
-use caremap_model::{
-    AdminArea, AreaName, ExternalId, Facility, FacilityId, FacilityKind, Field, LatLon, Name,
-    Names, Role, Scope,
-};
-use caremap_server::store::{self, NewAccount, SharedStore};
-use caremap_server::{auth, AppState, ServerConfig};
-use sqlx::Connection as _;
-use std::collections::BTreeSet;
+#[path = "support/mod.rs"]
+mod support;
+
+use caremap_model::FacilityId;
+use caremap_server::store::{self, SharedStore};
+use caremap_server::{AppState, ServerConfig};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+use support::{setup, PgDatabase};
 
 struct Options {
     seconds: f64,
@@ -41,9 +38,7 @@ fn options() -> Result<Options, String> {
     let mut options = Options {
         seconds: 5.0,
         clients: vec![1, 50, 200],
-        postgres: Some(
-            std::env::var("CAREMAP_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.into()),
-        ),
+        postgres: Some(support::postgres_url()),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -156,77 +151,6 @@ async fn bench(label: &str, url: &str, options: &Options) -> Result<(), String> 
     Ok(())
 }
 
-/// `clients` facilities, each with a reporter account and a device token; returns
-/// `(token, facility)` per client.
-async fn setup(store: &SharedStore, clients: usize) -> Result<Vec<(String, FacilityId)>, String> {
-    let facilities: Vec<(FacilityId, Facility)> =
-        (0..clients).map(bench_facility).collect::<Result<_, _>>()?;
-    store
-        .upsert_batch(&facilities)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut tokens = Vec::with_capacity(clients);
-    for (id, _) in &facilities {
-        let code = auth::new_enrollment_code().map_err(|e| e.to_string())?;
-        store
-            .create_account(
-                &NewAccount {
-                    name: format!("bench doctor {id}"),
-                    role: Role::Reporter,
-                    scope: Scope {
-                        facilities: vec![*id],
-                        townships: Vec::new(),
-                    },
-                },
-                &auth::code_hash(&code),
-                chrono::Utc::now() + chrono::Duration::days(1),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        let token = auth::new_token().map_err(|e| e.to_string())?;
-        store
-            .enroll(
-                &auth::code_hash(&code),
-                &auth::sha256_hex(&token),
-                Some("bench"),
-            )
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("enrollment failed")?;
-        tokens.push((token, *id));
-    }
-    Ok(tokens)
-}
-
-fn bench_facility(n: usize) -> Result<(FacilityId, Facility), String> {
-    let external = ExternalId::parse(&format!("bench:{n}")).map_err(|e| e.to_string())?;
-    let facility = Facility {
-        kind: FacilityKind::VillageClinic,
-        name: Names {
-            zh: Name::parse_for(&format!("压测村卫生室{n}"), Field::Name)
-                .map_err(|e| e.to_string())?,
-            en: None,
-        },
-        location: LatLon::new(30.0 + n as f64 * 0.0001, 121.1).map_err(|e| e.to_string())?,
-        address: None,
-        area: AdminArea {
-            township: Some(
-                AreaName::parse_for("马渚镇", Field::Township).map_err(|e| e.to_string())?,
-            ),
-            village: None,
-        },
-        phone: None,
-        opening_hours: None,
-        services: BTreeSet::new(),
-        capacity: Default::default(),
-        operational: Default::default(),
-        mobile: false,
-        external_ids: BTreeSet::from([external.clone()]),
-    };
-    Ok((FacilityId::from_external(&external), facility))
-}
-
-/// Serves the real app on 127.0.0.1:0 with the settings `serve` uses.
 async fn serve(store: SharedStore) -> Result<SocketAddr, String> {
     let config = ServerConfig {
         dist: std::env::temp_dir().join("caremap-push-bench-no-dist"),
@@ -374,50 +298,4 @@ fn push_body(facility: FacilityId, wait: u32) -> String {
         60 + wait,
         wait / 3,
     )
-}
-
-/// A PostgreSQL database made for the bench and dropped after it.
-struct PgDatabase {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create(admin: &str) -> Result<Option<Self>, String> {
-        let connect =
-            tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(admin)).await;
-        let Ok(Ok(mut conn)) = connect else {
-            return Ok(None);
-        };
-        let name = format!("caremap_push_bench_{}", uuid::Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        let _ = conn.close().await;
-        let base = admin.split('?').next().unwrap_or(admin);
-        let url = match base.rfind('/') {
-            Some(slash) if slash > base.find("://").map_or(0, |i| i + 2) => {
-                format!("{}/{name}", &base[..slash])
-            }
-            _ => format!("{base}/{name}"),
-        };
-        Ok(Some(PgDatabase {
-            admin: admin.to_owned(),
-            name,
-            url,
-        }))
-    }
-
-    async fn drop_database(self) {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn)
-            .await;
-        }
-    }
 }
