@@ -173,6 +173,9 @@ pub struct Registry {
     pub state: RwSignal<LoadState>,
     pub config: RwSignal<Option<ClientConfig>>,
     pub sync: RwSignal<SyncStatus>,
+    /// Changes each time the timetables "open now" is judged from are replaced, so that what
+    /// was judged before they came (a facility page opened on a first visit) is judged again.
+    pub timetables: RwSignal<u32>,
     local: StoredValue<Local, LocalStorage>,
     runner: Runner,
 }
@@ -190,6 +193,7 @@ impl Registry {
                 last_complete: None,
                 store_problem: None,
             }),
+            timetables: RwSignal::new(0),
             local: StoredValue::new_local(Local::Opening),
             runner: Runner::new("registry sync"),
         };
@@ -404,8 +408,10 @@ impl Registry {
                 // A full localStorage keeps them for this visit only.
                 let _ = browser::store_json(TIMETABLES_KEY, &set);
                 open_state::set_timetables(set.timetables.into_iter().collect());
-                // Everything that says "open now" reads the facilities.
+                // The map and the list say "open now" from the facilities; the facility page
+                // from the timetables' revision.
                 self.facilities.update(|_| {});
+                self.timetables.update(|revision| *revision = revision.wrapping_add(1));
             }
             Err(err) => leptos::logging::warn!("timetables: {err}"),
         }

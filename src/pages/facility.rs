@@ -92,9 +92,14 @@ fn FacilityDetail(id: FacilityId, facility: Facility) -> impl IntoView {
             .unwrap_or_default()
     });
     let hours = facility.with_value(|f| f.opening_hours.as_ref().map(|h| h.as_str().to_owned()));
-    let now = now_at_facilities();
-    let open_state = facility.with_value(|f| open_now(f, now));
-    let change = facility.with_value(|f| next_change(f, now));
+    // Judged again when the phone's timetables are replaced: on a first visit they come after
+    // the page is drawn.
+    let registry = Registry::expect();
+    let timing = Memo::new(move |_| {
+        registry.timetables.track();
+        let now = now_at_facilities();
+        facility.with_value(|f| (open_now(f, now), next_change(f, now), now))
+    });
     let locale = move || locale_of(lang.get());
     let call = phones.first().cloned();
     let location = facility.with_value(|f| f.location);
@@ -249,25 +254,28 @@ fn FacilityDetail(id: FacilityId, facility: Facility) -> impl IntoView {
                         Some(hours) => {
                             view! {
                                 <span class="hours" lang="en">{hours}</span>
-                                {open_state
-                                    .map(|state| {
-                                        view! {
-                                            <span data-testid="open-state">
-                                                {move || {
-                                                    let (text, class) = state_text(locale(), state);
-                                                    view! { <span class=class>{text}</span> }
-                                                }}
-                                                {change
-                                                    .map(|(at, opens)| {
-                                                        view! {
-                                                            <span class="open-change" data-testid="open-change">
-                                                                {move || change_text(locale(), now, at, opens)}
-                                                            </span>
-                                                        }
-                                                    })}
-                                            </span>
-                                        }
-                                    })}
+                                {move || {
+                                    let (open_state, change, now) = timing.get();
+                                    open_state
+                                        .map(|state| {
+                                            view! {
+                                                <span data-testid="open-state">
+                                                    {move || {
+                                                        let (text, class) = state_text(locale(), state);
+                                                        view! { <span class=class>{text}</span> }
+                                                    }}
+                                                    {change
+                                                        .map(|(at, opens)| {
+                                                            view! {
+                                                                <span class="open-change" data-testid="open-change">
+                                                                    {move || change_text(locale(), now, at, opens)}
+                                                                </span>
+                                                            }
+                                                        })}
+                                                </span>
+                                            }
+                                        })
+                                }}
                             }
                                 .into_any()
                         }

@@ -99,6 +99,23 @@ export async function liveFacilities(
   return [...byId.values()].filter((r) => !r.deleted && r.facility);
 }
 
+/**
+ * Waits until the app's service worker controls the page, so that the app shell opens offline.
+ * The first install claims the open page (`clientsClaim`); on a loaded machine the page may not
+ * be claimed yet when the worker is already active, and then a reload is a controlled
+ * navigation.
+ */
+export async function controlledByServiceWorker(page: Page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  if (await page.evaluate(() => navigator.serviceWorker.controller === null)) {
+    await page.reload();
+    await expect
+      .poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null))
+      .toBe(true);
+  }
+}
 /** Collects CSP violations and page errors; call `assertClean()` at the end of a test. */
 export function watchPage(page: Page) {
   const problems: string[] = [];

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  controlledByServiceWorker,
   decodeRegistryPage,
   expectMapShows,
   liveFacilities,
@@ -52,9 +53,7 @@ test('after one visit online, the app opens offline with every facility from the
   await expect(syncStatus(page)).toContainText('已同步');
   await expect(page.getByTestId('facility-count')).toHaveText(String(facilities.length));
   // The service worker holds the app shell once it controls the page.
-  await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, {
-    timeout: 30_000,
-  });
+  await controlledByServiceWorker(page);
 
   await context.setOffline(true);
   await page.reload();

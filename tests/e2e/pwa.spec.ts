@@ -6,21 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { distDir, liveFacilities, startServer, watchPage } from './helpers';
+import { controlledByServiceWorker, distDir, liveFacilities, startServer, watchPage } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../..');
-
-/** Resolves once a service worker controls the page (the first install claims it). */
-async function controlledByServiceWorker(page: Page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((resolve) =>
-        navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
-      );
-    }
-  });
-}
 
 /** The app's header with its name: what a resident sees first. */
 function appHeader(page: Page) {

@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { distDir, serverBin, watchPage, type FacilityRecord } from './helpers';
+import { controlledByServiceWorker, distDir, serverBin, watchPage, type FacilityRecord } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -178,18 +178,6 @@ async function openBrowser(
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page };
-}
-
-/** Resolves once a service worker controls the page (the app shell then opens offline). */
-async function controlledByServiceWorker(page: Page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((resolve) =>
-        navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
-      );
-    }
-  });
 }
 
 const entries = (page: Page) => page.getByTestId('report-entry');

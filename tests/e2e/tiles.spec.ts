@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { liveFacilities, startServer, watchPage, type FacilityRecord } from './helpers';
+import { controlledByServiceWorker, liveFacilities, startServer, watchPage, type FacilityRecord } from './helpers';
 import { pmtilesArchive, tileOf, vectorTile } from './pmtiles-fixture';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -210,18 +210,6 @@ async function startTileServer() {
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** Resolves once a service worker controls the page (the first install claims it). */
-async function controlledByServiceWorker(page: Page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((resolve) =>
-        navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
-      );
-    }
-  });
 }
 
 /** Whether every tile wholly inside the map has drawn; and how many there are. */
