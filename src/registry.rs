@@ -411,7 +411,8 @@ impl Registry {
                 // The map and the list say "open now" from the facilities; the facility page
                 // from the timetables' revision.
                 self.facilities.update(|_| {});
-                self.timetables.update(|revision| *revision = revision.wrapping_add(1));
+                self.timetables
+                    .update(|revision| *revision = revision.wrapping_add(1));
             }
             Err(err) => leptos::logging::warn!("timetables: {err}"),
         }

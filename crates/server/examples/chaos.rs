@@ -14,7 +14,8 @@
 //! answer (`applied` or `duplicate`); only then is the report acknowledged and the next made.
 //! The server (`caremap-server serve`, a child process on a loopback port) is killed at a random
 //! moment 50–600 ms after it answers its first health check, `--kills` times. After each kill,
-//! with no server running, the harness checks:
+//! with no server running (on PostgreSQL: once the killed server's sessions have ended, since a
+//! `COMMIT` it sent before dying still commits), the harness checks:
 //!
 //! - every acknowledged mutation id is stored (exactly once: it is the primary key), and every
 //!   stored one was sent;
@@ -377,6 +378,7 @@ async fn wait_healthy(
 /// The checks made with no server running (see the module's doc). `all_acked`: every report sent
 /// must have been acknowledged too (after the outboxes drained).
 async fn verify(url: &str, ledger: &Ledger, all_acked: bool) -> Result<(), String> {
+    settle(url).await?;
     // Read before the database: an acknowledgement read now was committed before it was sent.
     let acked = set_of(&ledger.acked);
     let store = store::connect(url).await.map_err(|e| e.to_string())?;
@@ -417,6 +419,33 @@ async fn verify(url: &str, ledger: &Ledger, all_acked: bool) -> Result<(), Strin
 }
 
 /// Every mutation id in the database.
+/// PostgreSQL: waits until the killed server's sessions have ended. A SIGKILL ends the server,
+/// not its backends: a `COMMIT` already sent still commits after the kill, so until they are gone
+/// the database is not yet what a restart finds (a first run counted a group commit between two
+/// reads of the checks). SQLite has no such sessions: the file is as the process left it.
+async fn settle(url: &str) -> Result<(), String> {
+    if url.starts_with("sqlite:") {
+        return Ok(());
+    }
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    for _ in 0..300 {
+        let others: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+        if others == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err("the killed server's PostgreSQL sessions did not end within 6 s".into())
+}
+
 async fn stored_ids(url: &str) -> Result<HashSet<Uuid>, String> {
     let rows: Vec<String> = if url.starts_with("sqlite:") {
         let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(url)
