@@ -306,14 +306,45 @@ impl Village {
     }
 }
 
-/// The villages a team works in.
+/// The villages a team works in, each once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "Vec<Village>", into = "Vec<Village>")]
 pub struct Register {
-    pub villages: Vec<Village>,
+    villages: Vec<Village>,
+}
+
+impl TryFrom<Vec<Village>> for Register {
+    type Error = OutreachError;
+    fn try_from(villages: Vec<Village>) -> Result<Self, Self::Error> {
+        Register::new(villages)
+    }
+}
+
+impl From<Register> for Vec<Village> {
+    fn from(register: Register) -> Self {
+        register.villages
+    }
 }
 
 impl Register {
+    /// A register of these villages, in this order; a village listed twice is refused.
+    pub fn new(villages: Vec<Village>) -> Result<Self, OutreachError> {
+        let mut seen = BTreeSet::new();
+        for village in &villages {
+            if !seen.insert(&village.key) {
+                return Err(OutreachError::DuplicateInRegister {
+                    village: village.key.clone(),
+                });
+            }
+        }
+        Ok(Register { villages })
+    }
+
+    /// The villages, in register order.
+    pub fn villages(&self) -> &[Village] {
+        &self.villages
+    }
+
     pub fn village(&self, key: &VillageKey) -> Option<&Village> {
         self.villages.iter().find(|v| &v.key == key)
     }
@@ -1157,6 +1188,9 @@ pub enum OutreachError {
     /// Quotes in an import file: the format has none (no cell may contain a comma).
     #[error("{}", self.message(Lang::Zh))]
     Quoted,
+    /// The same village twice in a register.
+    #[error("{}", self.message(Lang::Zh))]
+    DuplicateInRegister { village: VillageKey },
     /// The same village twice in an import file.
     #[error("{}", self.message(Lang::Zh))]
     DuplicateVillage {
@@ -1206,7 +1240,7 @@ impl OutreachError {
             E::WrongHeader { .. } => "wrong_header",
             E::WrongCellCount { .. } => "wrong_cell_count",
             E::Quoted => "quoted",
-            E::DuplicateVillage { .. } => "duplicate_village",
+            E::DuplicateVillage { .. } | E::DuplicateInRegister { .. } => "duplicate_village",
         }
     }
 
@@ -1220,7 +1254,9 @@ impl OutreachError {
             | E::AtLeastOne { field }
             | E::NotANumber { field, .. } => *field,
             E::BaselineAbovePopulation { band, dose, .. } => F::Baseline(*band, *dose),
-            E::UnknownVillage { .. } | E::DuplicateVillage { .. } => F::Village,
+            E::UnknownVillage { .. }
+            | E::DuplicateVillage { .. }
+            | E::DuplicateInRegister { .. } => F::Village,
             E::WindowNotOrdered { .. } => F::End,
             E::InPast => F::Date,
             E::NoProducts | E::TooManyProducts { .. } => F::Products,
@@ -1337,6 +1373,13 @@ impl OutreachError {
             }
             E::Quoted if zh => "不支持引号：单元格中不能有逗号或引号".to_owned(),
             E::Quoted => "Quotes are not supported: no cell may hold a comma or a quote".to_owned(),
+            E::DuplicateInRegister { village } if zh => {
+                format!("花名册中“{}”“{}”重复", village.township, village.village)
+            }
+            E::DuplicateInRegister { village } => format!(
+                "“{}” in “{}” is in the register twice",
+                village.village, village.township
+            ),
             E::DuplicateVillage { village, first_line } if zh => format!(
                 "“{}”“{}”重复：第 {first_line} 行已有",
                 village.township, village.village
@@ -2062,6 +2105,17 @@ mod tests {
     }
 
     #[test]
+    fn a_register_lists_each_village_once() {
+        let err = Register::new(vec![village(), village()]).unwrap_err();
+        assert_eq!(err.code(), "duplicate_village");
+        assert_eq!(err.field().key(), "village.village");
+        assert_eq!(err.message(Lang::Zh), "花名册中“马渚镇”“沈家村”重复");
+        let json = serde_json::to_value(vec![village(), village()]).unwrap();
+        assert!(serde_json::from_value::<Register>(json).is_err());
+        assert_eq!(register().villages().len(), 2);
+    }
+
+    #[test]
     fn a_village_has_no_more_doses_before_than_people() {
         let mut v = village();
         *v.baseline
@@ -2385,6 +2439,81 @@ mod tests {
         let reg = register();
         let back: Register = serde_json::from_str(&serde_json::to_string(&reg).unwrap()).unwrap();
         assert_eq!(back, reg);
+    }
+
+    /// Every key of a JSON value, at any depth.
+    fn keys(value: &serde_json::Value, into: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    into.insert(k.clone());
+                    keys(v, into);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, into)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn records_hold_aggregates_only() {
+        let mut o = outcome();
+        o.adverse_events.serious = 1;
+        o.adverse_events.serious_note = Some(Note::parse_for("晕厥，已转诊", Field::Note).unwrap());
+        let mut found = BTreeSet::new();
+        keys(&serde_json::to_value(session()).unwrap(), &mut found);
+        keys(&serde_json::to_value(o).unwrap(), &mut found);
+        keys(&serde_json::to_value(register()).unwrap(), &mut found);
+        let bands = ["age_60_69", "age_70_79", "age_80_plus"];
+        let doses = ["first", "second", "booster"];
+        let documented: BTreeSet<String> = [
+            "id",
+            "village",
+            "township",
+            "place",
+            "type",
+            "location",
+            "lat",
+            "lon",
+            "description",
+            "date",
+            "start",
+            "end",
+            "kind",
+            "products",
+            "name",
+            "doses_per_vial",
+            "target",
+            "team_size",
+            "state",
+            "session",
+            "doses_given",
+            "deferrals",
+            "reason",
+            "band",
+            "count",
+            "revisit_on",
+            "refusals",
+            "home_visits",
+            "adverse_events",
+            "non_serious",
+            "serious",
+            "serious_note",
+            "vials",
+            "product",
+            "vials_opened",
+            "doses_discarded",
+            "key",
+            "population",
+            "baseline",
+        ]
+        .into_iter()
+        .chain(bands)
+        .chain(doses)
+        .map(str::to_owned)
+        .collect();
+        // `name` is a vaccine product's; no field is a person's name, ID number or phone.
+        assert_eq!(found, documented);
     }
 
     #[test]
