@@ -1012,8 +1012,9 @@ pub enum OutreachField {
 }
 
 impl OutreachField {
-    /// A stable key for a form: the JSON path of the value (`target.age_80_plus.first`,
-    /// `products.0.doses_per_vial`).
+    /// A stable key for a form: the value's JSON path in a session or outcome
+    /// (`target.age_80_plus.first`, `products.0.doses_per_vial`); a village's own names are
+    /// `village.township` and `village.village` wherever they are.
     pub fn key(self) -> String {
         use OutreachField as F;
         let cell = |name: &str, band: AgeBand, dose: DoseNumber| {
