@@ -16,6 +16,7 @@ pub mod hours;
 pub mod lang;
 pub mod navigation;
 pub mod nearest;
+pub mod outreach;
 pub mod push;
 pub mod registry;
 pub mod report;
