@@ -13,4 +13,4 @@ pub mod transport;
 
 pub use staff::{plan_staff, StaffPlan, StaffRule, StaffSite, StaffTransfer};
 pub use stock::{plan_stock, CoverRule, RuleError, StockPlan, StockSite, Transfer};
-pub use transport::SolveError;
+pub use transport::{SolveError, SolveStats};

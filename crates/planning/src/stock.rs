@@ -6,7 +6,7 @@
 //! gives only what it holds beyond `keep_days`, so no transfer leaves a giver short. Whole
 //! units only, as they are counted on the shelf.
 
-use crate::transport::{self, Node, SolveError};
+use crate::transport::{self, Node, SolveError, SolveStats};
 use caremap_model::{Lang, LatLon, StockItem};
 
 /// One site's stock of the item being planned.
@@ -126,6 +126,7 @@ pub struct StockPlan<Id> {
     pub covered: u64,
     /// Σ units × km, the least for that coverage.
     pub unit_km: f64,
+    pub stats: SolveStats,
 }
 
 impl<Id> StockPlan<Id> {
@@ -187,6 +188,7 @@ pub fn plan_stock<Id: Clone>(
         total_shortage: demand.iter().map(|n| u64::from(n.units)).sum(),
         covered: solved.covered,
         unit_km: solved.unit_km,
+        stats: solved.stats,
     })
 }
 

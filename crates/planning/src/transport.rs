@@ -29,8 +29,9 @@ use std::collections::{BTreeSet, VecDeque};
 
 /// How many nearest partners each site gets as candidates before any column is added.
 const NEAREST_CANDIDATES: usize = 6;
-/// How many columns one pricing round adds per supplier at most (the most negative first).
-const COLUMNS_PER_SUPPLIER: usize = 8;
+/// How many columns one pricing round adds per supplier, and per receiver, at most (the most
+/// negative first).
+const COLUMNS_PER_SITE: usize = 8;
 /// How far an LP value may be from a whole number and still be read as that number.
 const INTEGRALITY_TOLERANCE: f64 = 1e-6;
 /// Reduced costs above minus this (in km) count as non-negative: haversine distances are
@@ -74,6 +75,15 @@ pub struct Solved {
     pub flows: Vec<Flow>,
     pub covered: u64,
     pub unit_km: f64,
+    pub stats: SolveStats,
+}
+
+/// How much work a plan took, for benchmarks and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SolveStats {
+    /// Suppliers and receivers with units.
+    pub suppliers: usize,
+    pub receivers: usize,
     /// How many LP rounds it took (1 when the nearest candidates were enough).
     pub rounds: usize,
     /// How many supplier–receiver pairs the last LP had.
@@ -91,25 +101,39 @@ pub fn solve(
     receivers: &[Node],
     max_km: Option<f64>,
 ) -> Result<Solved, SolveError> {
+    solve_with(suppliers, receivers, max_km, NEAREST_CANDIDATES)
+}
+
+/// [`solve`] starting from `nearest` candidates a site (tests start from one, so that column
+/// generation has work to do).
+pub(crate) fn solve_with(
+    suppliers: &[Node],
+    receivers: &[Node],
+    max_km: Option<f64>,
+    nearest: usize,
+) -> Result<Solved, SolveError> {
     let suppliers: Vec<(usize, Node)> = nonzero(suppliers);
     let receivers: Vec<(usize, Node)> = nonzero(receivers);
     if suppliers.is_empty() || receivers.is_empty() {
         return Ok(Solved::default());
     }
-    let net = Network {
-        suppliers: suppliers.iter().map(|(_, n)| *n).collect(),
-        receivers: receivers.iter().map(|(_, n)| *n).collect(),
+    let net = Network::new(
+        suppliers.iter().map(|(_, n)| *n).collect(),
+        receivers.iter().map(|(_, n)| *n).collect(),
         max_km,
-    };
-    let mut columns = net.nearest_candidates();
+    );
+    let mut columns = net.nearest_candidates(nearest);
+    columns.extend(net.greedy_pairs());
     let mut rounds = 0;
     loop {
         rounds += 1;
         let flows = net.solve_restricted(&columns)?;
-        let added = match net.augmenting_path(&flows) {
-            Some(path) => path,
-            None => net.negative_columns(&columns, &flows)?,
-        };
+        // Pricing finds the pairs that would cover more or shorten the plan; the search for an
+        // augmenting path is the coverage certificate on its own terms.
+        let mut added = net.negative_columns(&columns, &flows)?;
+        if added.is_empty() {
+            added = net.augmenting_path(&flows).unwrap_or_default();
+        }
         let before = columns.len();
         columns.extend(added);
         if columns.len() == before {
@@ -130,8 +154,12 @@ pub fn solve(
                 flows,
                 covered,
                 unit_km,
-                rounds,
-                columns: columns.len(),
+                stats: SolveStats {
+                    suppliers: net.suppliers.len(),
+                    receivers: net.receivers.len(),
+                    rounds,
+                    columns: columns.len(),
+                },
             });
         }
     }
@@ -152,16 +180,69 @@ struct Network {
     suppliers: Vec<Node>,
     receivers: Vec<Node>,
     max_km: Option<f64>,
+    /// Every pair's distance in km, row by supplier; `None` beyond the cap. Computed once: the
+    /// certificates read every pair each round.
+    distance: Vec<Option<f64>>,
 }
 
 impl Network {
+    fn new(suppliers: Vec<Node>, receivers: Vec<Node>, max_km: Option<f64>) -> Self {
+        let distance = suppliers
+            .iter()
+            .flat_map(|s| {
+                receivers.iter().map(move |r| {
+                    let d = km(s.at, r.at);
+                    max_km.is_none_or(|cap| d <= cap).then_some(d)
+                })
+            })
+            .collect();
+        Network {
+            suppliers,
+            receivers,
+            max_km,
+            distance,
+        }
+    }
+
     /// The pair's distance, or `None` when the cap forbids it.
     fn allowed(&self, i: usize, j: usize) -> Option<f64> {
-        let d = km(self.suppliers[i].at, self.receivers[j].at);
-        match self.max_km {
-            Some(cap) if d > cap => None,
-            _ => Some(d),
+        self.distance[i * self.receivers.len() + j]
+    }
+
+    /// More than any augmenting path can cost (each of its forward pairs at most the longest
+    /// distance): the price of a unit not covered, so that the potentials of a plan that
+    /// could cover more price the missing pairs as negative.
+    fn uncovered_penalty(&self) -> f64 {
+        let longest = self
+            .distance
+            .iter()
+            .flatten()
+            .fold(0.0f64, |a, &d| a.max(d));
+        (self.suppliers.len() + self.receivers.len()) as f64 * (longest + 1.0)
+    }
+
+    /// The pairs of a greedy plan (each receiver, in turn, takes from its nearest suppliers
+    /// that still have units). Only candidates: the greedy plan covers much of what can be
+    /// covered, so the first LP starts near the answer and few columns are priced in later.
+    fn greedy_pairs(&self) -> Vec<(usize, usize)> {
+        let mut left: Vec<u32> = self.suppliers.iter().map(|n| n.units).collect();
+        let index = NearestIndex::new(self.suppliers.iter().map(|n| n.at).zip(0..));
+        let mut pairs = Vec::new();
+        for (j, r) in self.receivers.iter().enumerate() {
+            let mut want = r.units;
+            for (&i, m) in index.nearest(r.at) {
+                if want == 0 || !self.within_cap(m / 1000.0) {
+                    break;
+                }
+                if left[i] > 0 && self.allowed(i, j).is_some() {
+                    let units = want.min(left[i]);
+                    left[i] -= units;
+                    want -= units;
+                    pairs.push((i, j));
+                }
+            }
         }
+        pairs
     }
 
     fn within_cap(&self, d_km: f64) -> bool {
@@ -169,19 +250,19 @@ impl Network {
     }
 
     /// Each receiver's nearest suppliers and each supplier's nearest receivers, within the cap.
-    fn nearest_candidates(&self) -> BTreeSet<(usize, usize)> {
+    fn nearest_candidates(&self, nearest: usize) -> BTreeSet<(usize, usize)> {
         let mut pairs = BTreeSet::new();
         let supplier_index = NearestIndex::new(self.suppliers.iter().map(|n| n.at).zip(0..));
         let receiver_index = NearestIndex::new(self.receivers.iter().map(|n| n.at).zip(0..));
         for (j, r) in self.receivers.iter().enumerate() {
-            for (&i, m) in supplier_index.nearest(r.at).take(NEAREST_CANDIDATES) {
+            for (&i, m) in supplier_index.nearest(r.at).take(nearest) {
                 if self.within_cap(m / 1000.0) {
                     pairs.insert((i, j));
                 }
             }
         }
         for (i, s) in self.suppliers.iter().enumerate() {
-            for (&j, m) in receiver_index.nearest(s.at).take(NEAREST_CANDIDATES) {
+            for (&j, m) in receiver_index.nearest(s.at).take(nearest) {
                 if self.within_cap(m / 1000.0) {
                     pairs.insert((i, j));
                 }
@@ -383,29 +464,43 @@ impl Network {
     ) -> Result<Vec<(usize, usize)>, SolveError> {
         let potential = self.potentials(columns, flows)?;
         let (ns, nr) = (self.suppliers.len(), self.receivers.len());
-        let mut added = Vec::new();
-        for i in 0..ns {
-            let mut negative: Vec<(f64, usize)> = (0..nr)
-                .filter(|&j| !columns.contains(&(i, j)))
-                .filter_map(|j| {
-                    let d = self.allowed(i, j)?;
-                    let reduced = d + potential[2 + i] - potential[2 + ns + j];
-                    (reduced < -COST_TOLERANCE_KM).then_some((reduced, j))
-                })
-                .collect();
-            negative.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut by_supplier: Vec<Vec<(f64, usize)>> = vec![Vec::new(); ns];
+        let mut by_receiver: Vec<Vec<(f64, usize)>> = vec![Vec::new(); nr];
+        for (i, row) in by_supplier.iter_mut().enumerate() {
+            for (j, column) in by_receiver.iter_mut().enumerate() {
+                let Some(d) = self.allowed(i, j) else {
+                    continue;
+                };
+                let reduced = d + potential[2 + i] - potential[2 + ns + j];
+                if reduced < -COST_TOLERANCE_KM && !columns.contains(&(i, j)) {
+                    row.push((reduced, j));
+                    column.push((reduced, i));
+                }
+            }
+        }
+        // The most negative few of each supplier and of each receiver ("multiple pricing"):
+        // enough columns that few rounds are needed, few enough that the LP stays small.
+        let mut added = BTreeSet::new();
+        for (i, mut row) in by_supplier.into_iter().enumerate() {
+            row.sort_by(|a, b| a.0.total_cmp(&b.0));
+            added.extend(row.into_iter().take(COLUMNS_PER_SITE).map(|(_, j)| (i, j)));
+        }
+        for (j, mut column) in by_receiver.into_iter().enumerate() {
+            column.sort_by(|a, b| a.0.total_cmp(&b.0));
             added.extend(
-                negative
+                column
                     .into_iter()
-                    .take(COLUMNS_PER_SUPPLIER)
-                    .map(|(_, j)| (i, j)),
+                    .take(COLUMNS_PER_SITE)
+                    .map(|(_, i)| (i, j)),
             );
         }
-        Ok(added)
+        Ok(added.into_iter().collect())
     }
 
     /// Shortest-path potentials (Bellman–Ford from a virtual root at 0 to every node) of the
-    /// residual network over `columns`. Nodes: 0 the source, 1 the sink, then the suppliers,
+    /// residual network over `columns`, closed by sink → source edges priced at
+    /// [`Network::uncovered_penalty`], so that a plan of the most coverage and then the least
+    /// distance is exactly one without negative cycles. Nodes: 0 the source, 1 the sink, then the suppliers,
     /// then the receivers. A negative cycle there means the LP answer was not optimal even on
     /// its own pairs: an error.
     fn potentials(
@@ -442,6 +537,13 @@ impl Network {
         for f in flows {
             edges.push((receiver(f.to), supplier(f.from), -f.distance_km));
         }
+        // Covering a unit more earns the penalty (sink → source), covering one less pays it:
+        // a cycle through the sink → source edge is an augmenting path, negative when it exists.
+        let penalty = self.uncovered_penalty();
+        edges.push((1, 0, -penalty));
+        if !flows.is_empty() {
+            edges.push((0, 1, penalty));
+        }
         let nodes = 2 + ns + nr;
         let mut dist = vec![0.0f64; nodes];
         for _ in 0..=nodes {
@@ -461,6 +563,9 @@ impl Network {
         ))
     }
 }
+
+#[cfg(test)]
+mod exact_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
