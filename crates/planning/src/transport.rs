@@ -31,7 +31,7 @@ use std::collections::{BTreeSet, VecDeque};
 const NEAREST_CANDIDATES: usize = 6;
 /// How many columns one pricing round adds per supplier, and per receiver, at most (the most
 /// negative first).
-const COLUMNS_PER_SITE: usize = 8;
+const COLUMNS_PER_SITE: usize = 2;
 /// How far an LP value may be from a whole number and still be read as that number.
 const INTEGRALITY_TOLERANCE: f64 = 1e-6;
 /// Reduced costs above minus this (in km) count as non-negative: haversine distances are
@@ -123,11 +123,16 @@ pub(crate) fn solve_with(
         max_km,
     );
     let mut columns = net.nearest_candidates(nearest);
-    columns.extend(net.greedy_pairs());
+    let (greedy, greedy_covered) = net.greedy_pairs();
+    columns.extend(greedy);
+    // No plan covers more than the smaller side; when the greedy plan (whose pairs are columns)
+    // reaches that, the coverage is known and the LP's first phase is skipped.
+    let bound = net.supply().min(net.demand());
+    let known_coverage = (greedy_covered == bound).then_some(bound);
     let mut rounds = 0;
     loop {
         rounds += 1;
-        let flows = net.solve_restricted(&columns)?;
+        let flows = net.solve_restricted(&columns, known_coverage)?;
         // Pricing finds the pairs that would cover more or shorten the plan; the search for an
         // augmenting path is the coverage certificate on its own terms.
         let mut added = net.negative_columns(&columns, &flows)?;
@@ -222,12 +227,13 @@ impl Network {
     }
 
     /// The pairs of a greedy plan (each receiver, in turn, takes from its nearest suppliers
-    /// that still have units). Only candidates: the greedy plan covers much of what can be
+    /// that still have units), and the units it covers. Only candidates: the greedy plan covers much of what can be
     /// covered, so the first LP starts near the answer and few columns are priced in later.
-    fn greedy_pairs(&self) -> Vec<(usize, usize)> {
+    fn greedy_pairs(&self) -> (Vec<(usize, usize)>, u64) {
         let mut left: Vec<u32> = self.suppliers.iter().map(|n| n.units).collect();
         let index = NearestIndex::new(self.suppliers.iter().map(|n| n.at).zip(0..));
         let mut pairs = Vec::new();
+        let mut covered = 0u64;
         for (j, r) in self.receivers.iter().enumerate() {
             let mut want = r.units;
             for (&i, m) in index.nearest(r.at) {
@@ -238,11 +244,20 @@ impl Network {
                     let units = want.min(left[i]);
                     left[i] -= units;
                     want -= units;
+                    covered += u64::from(units);
                     pairs.push((i, j));
                 }
             }
         }
-        pairs
+        (pairs, covered)
+    }
+
+    fn supply(&self) -> u64 {
+        self.suppliers.iter().map(|n| u64::from(n.units)).sum()
+    }
+
+    fn demand(&self) -> u64 {
+        self.receivers.iter().map(|n| u64::from(n.units)).sum()
     }
 
     fn within_cap(&self, d_km: f64) -> bool {
@@ -271,10 +286,12 @@ impl Network {
         pairs
     }
 
-    /// The two LP phases over `columns`, rounded and checked.
+    /// The two LP phases over `columns` (only the second when the coverage is known), rounded
+    /// and checked.
     fn solve_restricted(
         &self,
         columns: &BTreeSet<(usize, usize)>,
+        known_coverage: Option<u64>,
     ) -> Result<Vec<Flow>, SolveError> {
         let columns: Vec<(usize, usize, f64)> = columns
             .iter()
@@ -283,8 +300,14 @@ impl Network {
         if columns.is_empty() {
             return Ok(Vec::new());
         }
-        let covered = self.lp(&columns, None)?;
-        let covered_units: u64 = covered.iter().map(|f| u64::from(f.units)).sum();
+        let covered_units = match known_coverage {
+            Some(units) => units,
+            None => self
+                .lp(&columns, None)?
+                .iter()
+                .map(|f| u64::from(f.units))
+                .sum(),
+        };
         if covered_units == 0 {
             return Ok(Vec::new());
         }
@@ -319,16 +342,29 @@ impl Network {
                 vars.minimise(distance).using(microlp)
             }
         };
-        let rows = supplier_rows
-            .into_iter()
-            .zip(&self.suppliers)
-            .chain(receiver_rows.into_iter().zip(&self.receivers));
-        for (row, node) in rows {
-            if let Some(row) = row {
-                model.add_constraint(constraint!(row <= f64::from(node.units)));
-            }
+        // When the coverage is a whole side (every unit given, or every need met), that side's
+        // rows become equalities and the dense coverage row is left out: the simplex is much
+        // faster on the sparse transportation matrix alone.
+        let all_given = coverage == Some(self.supply());
+        let all_met = !all_given && coverage == Some(self.demand());
+        let rows = (supplier_rows.into_iter().zip(&self.suppliers)).map(|(r, n)| (r, n, all_given));
+        let rows = rows
+            .chain((receiver_rows.into_iter().zip(&self.receivers)).map(|(r, n)| (r, n, all_met)));
+        for (row, node, whole) in rows {
+            let units = f64::from(node.units);
+            match row {
+                Some(row) if whole => model.add_constraint(constraint!(row == units)),
+                Some(row) => model.add_constraint(constraint!(row <= units)),
+                // A node without a column cannot be met in full; phase two would be infeasible.
+                None if whole => {
+                    return Err(SolveError::Unverified(
+                        "a site that must send or receive all has no candidate pair".into(),
+                    ))
+                }
+                None => continue,
+            };
         }
-        if let Some(units) = coverage {
+        if let (Some(units), false) = (coverage, all_given || all_met) {
             model.add_constraint(constraint!(total >= units as f64));
         }
         let solution = model
