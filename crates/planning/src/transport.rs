@@ -13,14 +13,16 @@
 //!
 //! A dense LP over every supplier–receiver pair grows with their product (a million columns for
 //! a thousand of each), too slow for microlp. So the LP sees only candidate pairs: each
-//! receiver's few nearest suppliers and each supplier's few nearest receivers. The restriction
-//! never costs exactness, because the answer is then checked against *every* allowed pair, and
-//! pairs are added until both certificates hold (column generation):
-//! - coverage: no augmenting path exists in the full residual network (max-flow/min-cut), so no
-//!   plan over all pairs covers more;
-//! - distance: node potentials from the restricted residual network (Bellman–Ford) give every
-//!   allowed pair a non-negative reduced cost, so the residual network over all pairs has no
-//!   negative cycle, and no plan of the same coverage is shorter.
+//! receiver's few nearest suppliers, each supplier's few nearest receivers, and the pairs of a
+//! greedy plan. The restriction never costs exactness, because the answer is then checked
+//! against *every* allowed pair, and pairs are added until the certificates hold (column
+//! generation):
+//! - node potentials from the restricted residual network (Bellman–Ford), closed by sink →
+//!   source edges priced above any augmenting path, give every allowed pair a non-negative
+//!   reduced cost: the residual network over all pairs has no negative cycle, so no plan covers
+//!   more and none of the same coverage is shorter. The pairs with the most negative reduced
+//!   costs are the columns added;
+//! - and, on its own terms, no augmenting path exists over all pairs (max-flow/min-cut).
 
 use caremap_model::nearest::NearestIndex;
 use caremap_model::LatLon;
@@ -137,7 +139,14 @@ pub(crate) fn solve_with(
         // augmenting path is the coverage certificate on its own terms.
         let mut added = net.negative_columns(&columns, &flows)?;
         if added.is_empty() {
-            added = net.augmenting_path(&flows).unwrap_or_default();
+            if let Some(path) = net.augmenting_path(&flows) {
+                if path.iter().all(|pair| columns.contains(pair)) {
+                    return Err(SolveError::Unverified(
+                        "the plan does not cover the most even over its own pairs".into(),
+                    ));
+                }
+                added = path;
+            }
         }
         let before = columns.len();
         columns.extend(added);
