@@ -255,9 +255,10 @@ fn days_en(days: f64) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used)] // proptest! bodies are not seen as tests by clippy
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn site(id: &'static str, lon: f64, stock: u32, daily_need: u32) -> StockSite<&'static str> {
         StockSite {
@@ -339,5 +340,43 @@ mod tests {
         ));
         assert!(CoverRule::new(3, 6, Some(f64::NAN)).is_err());
         assert!(CoverRule::new(3, 6, Some(0.0)).is_err());
+    }
+
+    proptest! {
+        /// No giver drops below `keep_days`, no taker is filled past `min_days`, and the days
+        /// after agree with the units moved.
+        #[test]
+        fn transfers_keep_to_the_rule(
+            raw in prop::collection::vec((0.0f64..0.2, 0u32..2_000, 0u32..100), 0..10),
+            min_days in 1u32..5, extra in 0u32..5,
+        ) {
+            let rule = CoverRule::new(min_days, min_days + extra, None).unwrap();
+            let sites: Vec<StockSite<usize>> = raw
+                .iter()
+                .enumerate()
+                .map(|(id, &(dlon, stock, daily_need))| StockSite {
+                    id,
+                    at: LatLon::new(30.0, 121.0 + dlon).unwrap(),
+                    stock,
+                    daily_need,
+                })
+                .collect();
+            let plan = plan_stock(&sites, &rule).unwrap();
+            let mut after: Vec<i64> = sites.iter().map(|s| i64::from(s.stock)).collect();
+            for t in &plan.transfers {
+                prop_assert!(t.units > 0 && t.from != t.to);
+                after[t.from] -= i64::from(t.units);
+                after[t.to] += i64::from(t.units);
+            }
+            for t in &plan.transfers {
+                let (g, r) = (&sites[t.from], &sites[t.to]);
+                prop_assert!(after[t.from] >= i64::from(rule.keep_days() * g.daily_need));
+                prop_assert!(after[t.to] <= i64::from(rule.min_days() * r.daily_need));
+                prop_assert_eq!(t.from_days_after, days(after[t.from] as u64, g.daily_need));
+                prop_assert_eq!(t.to_days_after, days(after[t.to] as u64, r.daily_need));
+            }
+            let supply: u64 = sites.iter().map(|s| u64::from(s.surplus(&rule))).sum();
+            prop_assert_eq!(plan.covered, plan.total_shortage.min(supply));
+        }
     }
 }
