@@ -336,6 +336,18 @@ impl Network {
             .map(|_| vars.add(variable().min(0.0)))
             .collect();
         let total: Expression = x.iter().copied().sum();
+        let all_given = coverage == Some(self.supply());
+        let all_met = !all_given && coverage == Some(self.demand());
+        // Otherwise, in phase two, each supplier's units kept home are a variable, and the
+        // coverage a row over those (one per supplier) rather than over every column.
+        let kept: Vec<_> = match coverage {
+            Some(_) if !all_given && !all_met => self
+                .suppliers
+                .iter()
+                .map(|_| vars.add(variable().min(0.0)))
+                .collect(),
+            _ => Vec::new(),
+        };
         // A row only for a node that has a column: an empty row is no constraint.
         let mut supplier_rows: Vec<Option<Expression>> = vec![None; self.suppliers.len()];
         let mut receiver_rows: Vec<Option<Expression>> = vec![None; self.receivers.len()];
@@ -344,7 +356,7 @@ impl Network {
             *receiver_rows[j].get_or_insert_with(Expression::default) += v;
         }
         let mut model = match coverage {
-            None => vars.maximise(total.clone()).using(microlp),
+            None => vars.maximise(total).using(microlp),
             Some(_) => {
                 let distance: Expression =
                     columns.iter().zip(&x).map(|(&(_, _, d), &v)| d * v).sum();
@@ -352,10 +364,20 @@ impl Network {
             }
         };
         // When the coverage is a whole side (every unit given, or every need met), that side's
-        // rows become equalities and the dense coverage row is left out: the simplex is much
-        // faster on the sparse transportation matrix alone.
-        let all_given = coverage == Some(self.supply());
-        let all_met = !all_given && coverage == Some(self.demand());
+        // rows become equalities: no coverage row at all (the simplex is about ten times
+        // slower with a row over every column).
+        if let Some(units) = coverage.filter(|_| !kept.is_empty()) {
+            let mut may_keep = -(units as f64);
+            let mut kept_total = Expression::default();
+            for ((row, node), &k) in supplier_rows.iter_mut().zip(&self.suppliers).zip(&kept) {
+                if let Some(row) = row.take() {
+                    model.add_constraint(constraint!(row + k == f64::from(node.units)));
+                    may_keep += f64::from(node.units);
+                    kept_total += k;
+                }
+            }
+            model.add_constraint(constraint!(kept_total <= may_keep));
+        }
         let rows = (supplier_rows.into_iter().zip(&self.suppliers)).map(|(r, n)| (r, n, all_given));
         let rows = rows
             .chain((receiver_rows.into_iter().zip(&self.receivers)).map(|(r, n)| (r, n, all_met)));
@@ -372,9 +394,6 @@ impl Network {
                 }
                 None => continue,
             };
-        }
-        if let (Some(units), false) = (coverage, all_given || all_met) {
-            model.add_constraint(constraint!(total >= units as f64));
         }
         let solution = model
             .solve()
