@@ -93,6 +93,7 @@ pub fn all() -> Result<()> {
     note(&mut failures, push());
     note(&mut failures, crate::load::flood());
     note(&mut failures, import_speed());
+    note(&mut failures, transfers());
 
     if failures.is_empty() {
         Ok(())
@@ -127,6 +128,16 @@ pub fn import_speed() -> Result<()> {
         .args(["run", "--release", "--package", "caremap-server"])
         .args(["--example", "import_bench", "--", "--binary"])
         .arg(server_binary())
+        .run()
+}
+
+/// Suggested transfers of stock for 2,000 facilities × 4 stock items, solved exactly
+/// (`crates/planning/examples/transfer_bench.rs`; budget ≤ 1 s for all four).
+pub fn transfers() -> Result<()> {
+    shell::step("transfers: exact suggestions for 2,000 facilities × 4 stock items");
+    Cmd::new("cargo")
+        .args(["run", "--release", "--package", "caremap-planning"])
+        .args(["--example", "transfer_bench"])
         .run()
 }
 
