@@ -90,6 +90,26 @@ pub enum Command {
         #[arg(long)]
         new_database_id: bool,
     },
+    /// Suggest transfers of one stock item from clinics with more than they need to those short
+    /// of it (most need covered, then least distance), from each clinic's latest report that
+    /// gave the item's count and daily need. Read-only.
+    Transfers {
+        /// The item: antipyretics, antigen_kits, cough_cold, oxygen.
+        #[arg(long)]
+        item: caremap_model::StockItem,
+        /// A clinic with less than this many days of cover is short (filled up to it).
+        #[arg(long, default_value_t = 3)]
+        min_days: u32,
+        /// A clinic keeps this many days of cover; what it holds beyond can go.
+        #[arg(long, default_value_t = 7)]
+        keep_days: u32,
+        /// Suggest no transfer longer than this (km).
+        #[arg(long)]
+        max_km: Option<f64>,
+        /// The language of the suggestions: zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+    },
     /// Check that the database agrees with itself (read-only): every acknowledged load report
     /// stored with its idempotency record, every facility's status the one its reports give.
     /// Exit status 1 if not.
@@ -204,6 +224,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(open(&cli.database).await?).await,
+        Command::Transfers {
+            item,
+            min_days,
+            keep_days,
+            max_km,
+            lang,
+        } => {
+            let lang = match lang.as_str() {
+                "zh" | "zh-CN" => caremap_model::Lang::Zh,
+                "en" => caremap_model::Lang::En,
+                other => anyhow::bail!("未知语言 / unknown language: {other} (zh, en)"),
+            };
+            let rule = caremap_planning::CoverRule::new(min_days, keep_days, max_km)
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            let store = open(&cli.database).await?;
+            let found = crate::transfers::suggest(&store, item, &rule).await?;
+            for line in found.explained(lang) {
+                println!("{line}");
+            }
+            eprintln!(
+                "{}: {} clinics counted; short {} units in all, {} covered by {} transfers, {:.1} unit·km",
+                item.label(lang),
+                found.counted,
+                found.plan.total_shortage,
+                found.plan.covered,
+                found.plan.transfers.len(),
+                found.plan.unit_km
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => serve(open(&cli.database).await?, args).await,
         Command::Export(args) => crate::export::run_cli(open(&cli.database).await?, args).await,
         Command::Demo {

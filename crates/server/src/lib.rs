@@ -21,6 +21,7 @@ pub mod routes;
 pub mod security;
 pub mod store;
 pub mod tiles;
+pub mod transfers;
 
 pub use config::ServerConfig;
 pub use routes::app;

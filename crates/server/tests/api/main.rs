@@ -24,4 +24,5 @@ mod serve;
 mod store;
 mod tiles;
 mod timetables;
+mod transfers;
 mod web;
