@@ -67,7 +67,12 @@ type TileOnScreen = { z: number; x: number; y: number; left: number; top: number
  * A loaded tile of the map once every tile shows the same zoom (no zoom animation under way),
  * with its place on the screen: what maps tile coordinates to screen pixels.
  */
-async function settledTile(page: Page, parse: (src: string) => [number, number, number] | null) {
+async function settledTile(
+  page: Page,
+  parse: (src: string) => [number, number, number] | null,
+  /** The zoom to wait for; any, if not given. */
+  zoom?: number,
+) {
   let tile: TileOnScreen | null = null;
   await expect
     .poll(async () => {
@@ -82,6 +87,7 @@ async function settledTile(page: Page, parse: (src: string) => [number, number, 
         .filter((p): p is { t: (typeof tiles)[number]; zxy: [number, number, number] } => !!p.zxy);
       const zooms = new Set(parsed.map((p) => p.zxy[0]));
       if (parsed.length === 0 || zooms.size !== 1) return null;
+      if (zoom !== undefined && !zooms.has(zoom)) return null;
       const [{ t, zxy }] = parsed;
       tile = { z: zxy[0], x: zxy[1], y: zxy[2], left: t.left, top: t.top, scale: t.width / 256 };
       return tile.z;
@@ -129,12 +135,15 @@ test('with the GCJ-02 preset, markers sit on their GCJ-02 place and a tap reads 
     const { lat, lon } = known.facility!.location;
     const name = known.facility!.name.zh;
     await page.goto(`${server.baseURL}/?near=${lat.toFixed(5)},${lon.toFixed(5)}`);
-    // Two steps closer, where no marker is clustered any more.
+    // Two steps closer, where no marker is clustered any more: one step at a time, each
+    // waited for (a click during the zoom animation would be lost).
+    const start = (await settledTile(page, amapZxy)).z;
+    expect(start).toBe(14);
     const zoomIn = page.locator('.leaflet-control-zoom-in');
     await zoomIn.click();
+    await settledTile(page, amapZxy, 15);
     await zoomIn.click();
-    const tile = await settledTile(page, amapZxy);
-    expect(tile.z).toBe(16);
+    const tile = await settledTile(page, amapZxy, 16);
 
     const marker = page.locator(`#map .leaflet-marker-icon[title="${name}"]`);
     await expect(marker).toHaveCount(1);
